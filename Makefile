@@ -1,0 +1,35 @@
+# AgentOps: `make run` trains an agent end to end on this machine; `make test` runs every test.
+# Both install what they need first (`make deps`, idempotent).
+SHELL := /bin/bash
+CONFIG ?= Release
+DOTNET ?= dotnet
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+RUN_MANIFEST ?= examples/arithmetic-grpo.yaml
+AGENTOPS := operator/bin/$(CONFIG)/net10.0/agentops
+
+.PHONY: deps native build test run bench clean
+
+deps:
+	@bash scripts/deps.sh
+
+# The libtorch C shim; rebuilt only when its sources change (trainer/native/Makefile).
+native: deps
+	@$(MAKE) --no-print-directory -C trainer/native
+
+build: deps native
+	$(DOTNET) build AgentOps.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
+
+test: build
+	@bash scripts/test.sh $(CONFIG)
+
+run: build
+	$(AGENTOPS) run $(RUN_MANIFEST) $(RUN_ARGS)
+
+bench: build
+	$(DOTNET) tests/AgentOps.Bench/bin/$(CONFIG)/net10.0/AgentOps.Bench.dll $(BENCH)
+
+clean:
+	$(DOTNET) clean AgentOps.sln -c $(CONFIG) -nologo >/dev/null
+	@$(MAKE) --no-print-directory -C trainer/native clean

@@ -1,0 +1,9 @@
+namespace AgentOps.Bench;
+
+/// <summary>Every benchmark `make bench` runs, in order. Add new ones here.</summary>
+public static class BenchRegistry
+{
+    public static IReadOnlyList<IBench> All { get; } =
+    [
+    ];
+}
