@@ -1,0 +1,19 @@
+namespace AgentOps.Operator.Eval;
+
+/// <summary>
+/// Wilson score interval for a binomial proportion (Wilson 1927; as in statsmodels' proportion_confint
+/// method="wilson"): better than the normal approximation near 0 and 1 and for small n.
+/// </summary>
+public readonly record struct WilsonInterval(double Low, double High)
+{
+    public const double Z95 = 1.959963984540054;
+
+    public static WilsonInterval Of(int successes, int n, double z = Z95)
+    {
+        if (n <= 0) return new WilsonInterval(0, 1);
+        double p = (double)successes / n, z2 = z * z;
+        var center = (p + z2 / (2 * n)) / (1 + z2 / n);
+        var half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
+        return new WilsonInterval(Math.Max(0, center - half), Math.Min(1, center + half));
+    }
+}
