@@ -14,6 +14,7 @@ public readonly record struct WilsonInterval(double Low, double High)
         double p = (double)successes / n, z2 = z * z;
         var center = (p + z2 / (2 * n)) / (1 + z2 / n);
         var half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
-        return new WilsonInterval(Math.Max(0, center - half), Math.Min(1, center + half));
+        // At 0 or n successes one bound is exactly 0 or 1; floating point leaves ~1e-18 there.
+        return new WilsonInterval(successes == 0 ? 0 : Math.Max(0, center - half), successes == n ? 1 : Math.Min(1, center + half));
     }
 }

@@ -87,7 +87,8 @@ public static class SvgLinePlot
         var start = Math.Floor(min / step) * step;
         var end = Math.Ceiling(max / step) * step;
         var ticks = new List<double>();
-        for (var v = start; v <= end + step * 0.5; v += step) ticks.Add(Math.Round(v / step) * step);
+        var digits = Math.Clamp(-(int)Math.Floor(Math.Log10(step)), 0, 15);
+        for (var i = 0; start + i * step <= end + step * 0.5; i++) ticks.Add(Math.Round(start + i * step, digits));
         return ticks.ToArray();
     }
 
