@@ -128,6 +128,7 @@ internal static unsafe partial class Native
     [LibraryImport(Lib)] internal static partial nint ato_slice(TensorHandle a, long dim, long start, long end, long step);
     [LibraryImport(Lib)] internal static partial nint ato_cat(nint* tensors, int n, long dim);
     [LibraryImport(Lib)] internal static partial nint ato_stack(nint* tensors, int n, long dim);
+    [LibraryImport(Lib)] internal static partial nint ato_select(TensorHandle a, long dim, long index);
     [LibraryImport(Lib)] internal static partial nint ato_tril(TensorHandle a, long diagonal);
 
     [LibraryImport(Lib)] internal static partial nint ato_rms_norm(TensorHandle x, TensorHandle weight, double eps);

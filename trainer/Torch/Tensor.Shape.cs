@@ -56,6 +56,9 @@ public partial class Tensor
     /// <summary>A view of <paramref name="length"/> indices from <paramref name="start"/> along <paramref name="dim"/>.</summary>
     public Tensor Narrow(long dim, long start, long length) => Slice(dim, start, start + length);
 
+    /// <summary>The view at <paramref name="index"/> of <paramref name="dim"/>, which is removed (t[..., i, ...]).</summary>
+    public Tensor Select(long dim, long index) => new(Native.ato_select(Handle, dim, index));
+
     /// <summary>Lower triangle (torch.tril).</summary>
     public Tensor Tril(long diagonal = 0) => new(Native.ato_tril(Handle, diagonal));
 

@@ -302,6 +302,7 @@ Tensor* ato_stack(Tensor** ts, int n, int64_t dim) {
     return at::stack(v, dim);
   })())
 }
+Tensor* ato_select(Tensor* a, int64_t dim, int64_t index) { ATO_T(a->select(dim, index)) }
 Tensor* ato_tril(Tensor* a, int64_t diagonal) { ATO_T(at::tril(*a, diagonal)) }
 
 // ---- fused model pieces (composites of libtorch ops: autograd flows through them) ----------------------
