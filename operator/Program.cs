@@ -8,6 +8,7 @@ var root = new RootCommand("AgentOps: train LLM agents with RL from a TrainingRu
 {
     RunCommand.Create(),
     EvalCommand.Create(),
+    ReportCommand.Create(),
     OperatorCommandStub.Create(),
 };
 

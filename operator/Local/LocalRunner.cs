@@ -137,12 +137,8 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
 
     private static void WriteReport(LocalRunPlan plan, IReadOnlyList<EvalResult> evaluations, List<string> notes)
     {
-        var metricsPath = Path.Combine(plan.RunDir, "metrics.jsonl");
-        var metrics = File.Exists(metricsPath) ? MetricsLog.Read(metricsPath) : new MetricsLog([]);
-        if (!File.Exists(metricsPath)) notes.Add($"{metricsPath} does not exist: the trainer logged no steps.");
-        var examples = ReportWriter.PickExamples(evaluations.LastOrDefault());
-        ReportWriter.Write(Path.Combine(plan.RunDir, "report.html"),
-            new ReportInput(plan.Manifest.Name, plan.Manifest.Environment, plan.Manifest.Path, metrics, evaluations, examples, notes));
+        RunFolderReport.SaveSummary(plan.RunDir, plan.Manifest.Name, plan.Manifest.Environment, plan.Manifest.Path, evaluations, notes);
+        RunFolderReport.Write(plan.RunDir, plan.Manifest.Name, plan.Manifest.Environment, plan.Manifest.Path, evaluations, notes);
     }
 
     private static string Slug(string label) => label.Replace("after ", "").Replace(' ', '-');

@@ -35,6 +35,9 @@ public static class SvgLinePlot
         var xt = Ticks(x0, x1, 6);
         var yt = Ticks(y0, y1, 5);
         if (yRange is null) { y0 = Math.Min(y0, yt[0]); y1 = Math.Max(y1, yt[^1]); }
+        // Steps: stretch to the outer ticks only when they are close, so the data fills the width.
+        if (x0 - xt[0] <= 0.1 * (x1 - x0)) x0 = xt[0];
+        if (xt[^1] - x1 <= 0.1 * (x1 - x0)) x1 = xt[^1];
         double pw = Width - Left - Right, ph = Height - Top - Bottom;
         double Sx(double x) => Left + (x - x0) / (x1 - x0) * pw;
         double Sy(double y) => Top + ph - (y - y0) / (y1 - y0) * ph;
@@ -68,12 +71,12 @@ public static class SvgLinePlot
             if (s.Points.Count == 1)
                 sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{F(Sx(s.Points[0].X))}\" cy=\"{F(Sy(s.Points[0].Y))}\" r=\"2.5\" fill=\"{E(s.Color)}\"/>");
         }
-        var lx = Left + pw - 8;
-        var ly = Top + 14;
+        // The legend sits on the title line, right-aligned, so it never covers the data.
+        double lx = Width - Right;
         foreach (var s in series.Reverse())
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<text class=\"legend\" x=\"{lx}\" y=\"{ly}\" text-anchor=\"end\" fill=\"{E(s.Color)}\">— {E(s.Name)}</text>");
-            ly += 14;
+            sb.Append(CultureInfo.InvariantCulture, $"<text class=\"legend\" x=\"{F(lx)}\" y=\"18\" text-anchor=\"end\" fill=\"{E(s.Color)}\">— {E(s.Name)}</text>");
+            lx -= 6.2 * (s.Name.Length + 2) + 12;
         }
         sb.Append("</svg>");
         return sb.ToString();
@@ -82,8 +85,7 @@ public static class SvgLinePlot
     /// <summary>Heckbert's loose labelling: ticks at 1, 2 or 5 × 10^k covering [min, max].</summary>
     public static double[] Ticks(double min, double max, int count)
     {
-        var range = Nice(max - min, false);
-        var step = Nice(range / Math.Max(1, count - 1), true);
+        var step = Nice((max - min) / Math.Max(1, count - 1), true);
         var start = Math.Floor(min / step) * step;
         var end = Math.Ceiling(max / step) * step;
         var ticks = new List<double>();

@@ -14,7 +14,7 @@ public static partial class TranscriptHtml
     [GeneratedRegex("<(code|output|answer)>(.*?)(?:</\\1>|$)", RegexOptions.Singleline)]
     private static partial Regex Blocks();
 
-    public static string Render(string transcript)
+    public static string Render(string transcript, bool success = true)
     {
         var sb = new StringBuilder("<div class=\"transcript\">");
         var at = 0;
@@ -27,7 +27,7 @@ public static partial class TranscriptHtml
             {
                 "code" => $"<pre class=\"code\"><span class=\"tag\">code</span>{body}</pre>",
                 "output" => $"<pre class=\"output\"><span class=\"tag\">output</span>{body}</pre>",
-                _ => $"<div class=\"answer\"><span class=\"tag\">answer</span>{body}</div>",
+                _ => $"<div class=\"answer{(success ? "" : " wrong")}\"><span class=\"tag\">answer</span>{body}</div>",
             });
             at = m.Index + m.Length;
         }
