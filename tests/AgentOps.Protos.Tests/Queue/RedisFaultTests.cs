@@ -90,6 +90,33 @@ public sealed class RedisFaultTests
     }
 
     [Fact]
+    public async Task A_frozen_redis_times_out_appends_and_the_retry_of_the_same_id_is_stored_once()
+    {
+        await using var redis = await RedisServer.StartAsync(appendOnly: false);
+        using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        await using var q = new RedisTrajectoryQueue(mux, Options() with { CommandTimeout = TimeSpan.FromSeconds(1) });
+        await q.AppendAsync(Trajectories.Make("warm"));
+
+        redis.Pause(); // SIGSTOP: the socket stays open, nothing answers
+        try
+        {
+            var e = await Assert.ThrowsAsync<QueueUnavailableException>(() => q.AppendAsync(Trajectories.Make("frozen")).WaitAsync(Timeout));
+            Assert.Contains("no answer within 1 s", e.Message);
+            Assert.Contains("frozen", e.Message);
+        }
+        finally
+        {
+            redis.Resume();
+        }
+
+        // The timed-out append may still have been applied once Redis woke up: the client's retry with the same id
+        // must not store it twice.
+        await Eventually(async () => await q.AppendAsync(Trajectories.Make("frozen")) is AppendOutcome.Appended or AppendOutcome.Duplicate, "retry after resume");
+        var all = await q.ReadAsync("c1", 100, TimeSpan.Zero);
+        Assert.Equal(["warm", "frozen"], all.Select(x => x.Trajectory.TrajectoryId));
+    }
+
+    [Fact]
     public async Task A_consumer_stopped_without_acking_leaves_its_entries_to_another()
     {
         await using var redis = await RedisServer.StartAsync(appendOnly: true);

@@ -55,6 +55,12 @@ public sealed class RedisServer : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>SIGSTOP: the server hangs with its sockets open (an overloaded or frozen node), until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal("-CONT");
+
     /// <summary>Starts the server again on the same port and folder (kills it first if it still runs).</summary>
     public async Task RestartAsync()
     {
@@ -82,6 +88,14 @@ public sealed class RedisServer : IAsyncDisposable
         Kill();
         _dir.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private void Signal(string signal)
+    {
+        var pid = _process?.Id ?? throw new InvalidOperationException($"redis-server on {Endpoint} is not running");
+        using var kill = System.Diagnostics.Process.Start("kill", [signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit(10_000);
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill {signal} {pid} exited {kill.ExitCode}");
     }
 
     private async Task StartProcessAsync()
