@@ -32,7 +32,7 @@ public sealed class EvalRunner(ILoggerFactory loggers, TimeProvider time, string
         var trainer = new ChildSpec($"eval-{label}-trainer", LocalBinaries.Find("agentops-trainer", binaries), trainerArgs, 0, ChildSpecs.WorkerGrace);
         var executor = new ChildSpec($"eval-{label}-executor", LocalBinaries.Find("agentops-workers", binaries),
             ["executor", "--manifest", manifest.Path, "--policy", $"http://127.0.0.1:{grpc}", "--split", "eval",
-             "--episodes", episodes.ToString(), "--results", results, "--metrics-port", execMetrics.ToString(), "--runtime", runtime],
+             "--episodes", episodes.ToString(), "--results", results, "--executor", $"eval-{label}", "--metrics-port", execMetrics.ToString(), "--runtime", runtime],
             1, ChildSpecs.WorkerGrace);
 
         await using var supervisor = new Supervisor(Path.Combine(workDir, "logs"), RestartPolicy.Default with { MaxRestarts = 0 }, time, loggers.CreateLogger<Supervisor>());
@@ -58,8 +58,9 @@ public sealed class EvalRunner(ILoggerFactory loggers, TimeProvider time, string
         var rows = EpisodeResult.ReadAll(results);
         if (rows.Count != episodes)
             throw new InvalidDataException($"{results}: expected {episodes} episodes, got {rows.Count}");
-        var successes = rows.Count(r => r.Success);
-        return new EvalResult(label, checkpoint ?? "(untrained, seeded init)", rows.Count, successes,
-            WilsonInterval.Of(successes, rows.Count), results, started.Elapsed.TotalSeconds);
+        var scored = rows.Where(r => !r.IsInfrastructureFailure).ToList();
+        var successes = scored.Count(r => r.Success);
+        return new EvalResult(label, checkpoint ?? "(untrained, seeded init)", scored.Count, successes,
+            WilsonInterval.Of(successes, scored.Count), results, started.Elapsed.TotalSeconds, rows.Count - scored.Count);
     }
 }
