@@ -1,4 +1,5 @@
 using AgentOps.Trainer.Rollout;
+using AgentOps.Trainer.Torch;
 
 namespace AgentOps.Trainer.Algorithms;
 
@@ -51,4 +52,11 @@ public static class Grpo
         for (var t = 0; t < a.Length; t++) a[t] = row.LossMask[t] == 1 ? (float)advantage : 0f;
         return a;
     }
+
+    /// <summary>
+    /// The GRPO loss: clipped ratio against the stored behaviour log-probs, β·k3 to the frozen reference,
+    /// token-mean over mask-1 tokens only (the batch's Advantages hold the group-normalised values).
+    /// </summary>
+    public static LossOutput Loss(Tensor logits, BatchTensors batch, Tensor? referenceLogProbs, GrpoOptions options) =>
+        PolicyLoss.ClippedPolicyGradient(logits, batch, referenceLogProbs, options.ClipRange, options.KlCoef);
 }

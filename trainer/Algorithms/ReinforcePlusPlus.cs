@@ -1,4 +1,5 @@
 using AgentOps.Trainer.Rollout;
+using AgentOps.Trainer.Torch;
 
 namespace AgentOps.Trainer.Algorithms;
 
@@ -73,4 +74,8 @@ public static class ReinforcePlusPlus
         }
         return [.. set];
     }
+
+    /// <summary>The same clipped surrogate and k3 KL loss as GRPO, with the step-level advantages in the batch.</summary>
+    public static LossOutput Loss(Tensor logits, BatchTensors batch, Tensor? referenceLogProbs, ReinforcePlusPlusOptions options) =>
+        PolicyLoss.ClippedPolicyGradient(logits, batch, referenceLogProbs, options.ClipRange, options.KlCoef);
 }
