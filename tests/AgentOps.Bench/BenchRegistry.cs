@@ -6,5 +6,6 @@ public static class BenchRegistry
     public static IReadOnlyList<IBench> All { get; } =
     [
         new Grpc.GrpcClientStreamingBench(),
+        new Queue.QueueBench(),
     ];
 }
