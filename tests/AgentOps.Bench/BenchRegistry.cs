@@ -7,5 +7,6 @@ public static class BenchRegistry
     [
         new Grpc.GrpcClientStreamingBench(),
         new Pipeline.PipelineBench(),
+        new Queue.QueueBench(),
     ];
 }
