@@ -96,11 +96,54 @@ public sealed class TrajectoryConsumerTests
         Assert.Matches(@"agentops_queue_lag [05]\n", during);
         gate.Release();
         await WaitUntil(() => Task.FromResult(consumer.Delivered == 5), "5 delivered");
-        await WaitUntil(() => Task.FromResult(collector.Collect().Contains("agentops_queue_pending 2\n", StringComparison.Ordinal)), "pending gauge refreshed to 2");
+        // The first stats snapshot (before the read) also had pending 2: wait for the one after the hand-off.
+        await WaitUntil(() => Task.FromResult(consumer.LastStats == new QueueStats(7, 2, 0)), "stats refreshed after the hand-off");
         var after = collector.Collect();
+        Assert.Contains("agentops_queue_pending 2\n", after);
         Assert.Contains("agentops_queue_delivered_total 5\n", after);
         Assert.Contains("agentops_queue_lag 0\n", after);
         Assert.Contains("agentops_queue_handoff_duration_seconds_count 1\n", after);
+        await cts.CancelAsync();
+        await run.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Claims_follow_the_injected_clock_not_the_wall_clock()
+    {
+        var clock = new AgentOps.Testing.Kube.ManualTimeProvider();
+        await using var q = new InProcessTrajectoryQueue(new InProcessQueueOptions { TimeProvider = clock });
+        for (var i = 0; i < 3; i++) await q.AppendAsync(Trajectories.Make($"tp-{i}"));
+        Assert.Equal(3, (await q.ReadAsync("dead", 10, TimeSpan.Zero)).Count);
+        var options = new TrajectoryConsumerOptions
+        {
+            ConsumerName = "trainer-tp",
+            ReadWait = TimeSpan.FromSeconds(1),
+            ClaimIdle = TimeSpan.FromMinutes(1),
+            ClaimInterval = TimeSpan.FromSeconds(10),
+            TimeProvider = clock,
+        };
+        await using var consumer = new TrajectoryConsumer(q, (_, _) => ValueTask.CompletedTask, options);
+        using var cts = new CancellationTokenSource();
+        var run = consumer.RunAsync(cts.Token);
+
+        // Parked in a read wait on the manual clock; however long the wall clock runs, nothing is idle long enough.
+        await WaitUntil(() => Task.FromResult(clock.PendingTimers >= 1), "consumer parked on the manual clock");
+        await Task.Delay(300);
+        Assert.Equal(0, consumer.Reclaimed);
+
+        clock.Advance(TimeSpan.FromSeconds(59)); // idle 59 s < ClaimIdle
+        await WaitUntil(() => Task.FromResult(clock.PendingTimers >= 1), "parked again");
+        Assert.Equal(0, consumer.Reclaimed);
+        Assert.Equal(3, (await q.GetStatsAsync()).Pending);
+
+        // Past ClaimIdle: the next claim (due every ClaimInterval of manual time) takes them.
+        await WaitUntil(() =>
+        {
+            if (clock.PendingTimers >= 1) clock.Advance(TimeSpan.FromSeconds(1));
+            return Task.FromResult(consumer.Delivered == 3);
+        }, "3 reclaimed and delivered");
+        Assert.True(clock.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 1, 0, TimeSpan.Zero), $"claimed at {clock.GetUtcNow():O}, before 60 s of manual time");
+        Assert.Equal(3, consumer.Reclaimed);
         await cts.CancelAsync();
         await run.WaitAsync(Timeout);
     }
