@@ -8,5 +8,6 @@ public static class BenchRegistry
         new Grpc.GrpcClientStreamingBench(),
         new Pipeline.PipelineBench(),
         new Queue.QueueBench(),
+        new Torch.TorchBench(),
     ];
 }
