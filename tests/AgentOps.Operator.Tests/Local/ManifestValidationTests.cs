@@ -1,0 +1,87 @@
+using System.Diagnostics;
+
+namespace AgentOps.Operator.Tests.Local;
+
+// `agentops run` on bad manifests, through the real CLI binary: exit code 2 and one line per error naming
+// the field path and the value seen. Nothing is started.
+public sealed class ManifestValidationTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private const string Valid = """
+        apiVersion: agentops.dev/v1alpha1
+        kind: TrainingRun
+        metadata: { name: t, namespace: default }
+        spec:
+          environment: { name: arithmetic, seed: 1, eval: { tasks: 10, seed: 100000 } }
+          algorithm: { name: grpo, steps: 2, groupSize: 4 }
+          sandbox: { runtime: process, replicas: 1 }
+        """;
+
+    internal static async Task<(int Code, string Out, string Err)> Agentops(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "agentops.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try { await p.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { p.Kill(entireProcessTree: true); throw; }
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private async Task<(int Code, string Err)> RunWith(string from, string to)
+    {
+        Assert.Contains(from, Valid);
+        var file = _dir.File("run.yaml", Valid.Replace(from, to));
+        var (code, _, err) = await Agentops("run", file, "--run-dir", Path.Combine(_dir.Path, "run"));
+        return (code, err);
+    }
+
+    [Fact]
+    public async Task Missing_environment_name_is_exit_2_with_the_field_path()
+    {
+        var (code, err) = await RunWith("name: arithmetic, ", "");
+        Assert.Equal(2, code);
+        Assert.Contains("  spec.environment.name: is required, got nothing", err);
+    }
+
+    [Fact]
+    public async Task Wrong_type_is_exit_2_with_the_value_seen()
+    {
+        var (code, err) = await RunWith("replicas: 1", "replicas: two");
+        Assert.Equal(2, code);
+        Assert.Contains("  spec.sandbox.replicas: must be an integer, got two", err);
+    }
+
+    [Fact]
+    public async Task Out_of_range_is_exit_2_with_the_bounds_and_the_value()
+    {
+        var (code, err) = await RunWith("replicas: 1", "replicas: 0");
+        Assert.Equal(2, code);
+        Assert.Contains("  spec.sandbox.replicas: must be between 1 and 256, got 0", err);
+    }
+
+    [Fact]
+    public async Task Unknown_environment_is_exit_2_listing_the_known_ones()
+    {
+        var (code, err) = await RunWith("name: arithmetic", "name: chess");
+        Assert.Equal(2, code);
+        Assert.Contains("  spec.environment.name: must be one of arithmetic, countdown, tools, multihop-qa, cat, got chess", err);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "run")), "nothing is started for an invalid manifest");
+    }
+
+    [Fact]
+    public async Task Resume_without_a_checkpoint_is_exit_2_naming_the_missing_folder()
+    {
+        var file = _dir.File("run.yaml", Valid);
+        var runDir = Path.Combine(_dir.Path, "run");
+        var (code, _, err) = await Agentops("run", file, "--run-dir", runDir, "--resume");
+        Assert.Equal(2, code);
+        Assert.Contains($"--resume: no checkpoint to resume from, got {runDir}/checkpoints/latest (missing)", err);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
