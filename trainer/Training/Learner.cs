@@ -42,12 +42,16 @@ public sealed class Learner : IDisposable
     public ReinforcePlusPlusOptions ReinforcePlusPlus => new(ClipRange: _options.ClipRange, KlCoef: _options.KlCoef, GroupFilter: _options.GroupFilter);
     public PpoOptions Ppo => new(_options.ClipRange, ValueCoef: _options.PpoValueCoef, Gamma: _options.PpoGamma, Lambda: _options.PpoLambda, KlCoef: _options.KlCoef, GroupFilter: _options.GroupFilter);
 
-    /// <summary>Freezes a copy of the current policy as the KL reference (done once, when RL starts).</summary>
-    public void FreezeReference()
+    /// <summary>
+    /// Freezes the KL reference once, when RL starts: a copy of the current policy, or the weights of the
+    /// checkpoint folder <paramref name="checkpoint"/> (the SFT checkpoint, when resuming mid-RL). Nothing when β = 0.
+    /// </summary>
+    public void FreezeReference(string? checkpoint = null)
     {
         if (_options.KlCoef == 0 || _reference is not null) return;
         _reference = new Transformer(Policy.Config, (ulong)_options.Seed, Device);
-        _reference.LoadStateDict(Policy.NamedParameters().ToDictionary(x => x.Name, x => (Tensor)x.Param));
+        if (checkpoint is not null) Checkpoints.CheckpointStore.LoadInto(checkpoint, _reference, null);
+        else _reference.LoadStateDict(Policy.NamedParameters().ToDictionary(x => x.Name, x => (Tensor)x.Param));
     }
 
     /// <summary>One SFT step: cross-entropy on the demonstrations' mask-1 tokens.</summary>
