@@ -5,5 +5,7 @@ public static class BenchRegistry
 {
     public static IReadOnlyList<IBench> All { get; } =
     [
+        new Grpc.GrpcClientStreamingBench(),
+        new Queue.QueueBench(),
     ];
 }
