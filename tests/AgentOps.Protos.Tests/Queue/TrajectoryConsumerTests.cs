@@ -105,6 +105,47 @@ public sealed class TrajectoryConsumerTests
         await run.WaitAsync(Timeout);
     }
 
+    [Fact]
+    public async Task Claims_follow_the_injected_clock_not_the_wall_clock()
+    {
+        var clock = new AgentOps.Testing.Kube.ManualTimeProvider();
+        await using var q = new InProcessTrajectoryQueue(new InProcessQueueOptions { TimeProvider = clock });
+        for (var i = 0; i < 3; i++) await q.AppendAsync(Trajectories.Make($"tp-{i}"));
+        Assert.Equal(3, (await q.ReadAsync("dead", 10, TimeSpan.Zero)).Count);
+        var options = new TrajectoryConsumerOptions
+        {
+            ConsumerName = "trainer-tp",
+            ReadWait = TimeSpan.FromSeconds(1),
+            ClaimIdle = TimeSpan.FromMinutes(1),
+            ClaimInterval = TimeSpan.FromSeconds(10),
+            TimeProvider = clock,
+        };
+        await using var consumer = new TrajectoryConsumer(q, (_, _) => ValueTask.CompletedTask, options);
+        using var cts = new CancellationTokenSource();
+        var run = consumer.RunAsync(cts.Token);
+
+        // Parked in a read wait on the manual clock; however long the wall clock runs, nothing is idle long enough.
+        await WaitUntil(() => Task.FromResult(clock.PendingTimers >= 1), "consumer parked on the manual clock");
+        await Task.Delay(300);
+        Assert.Equal(0, consumer.Reclaimed);
+
+        clock.Advance(TimeSpan.FromSeconds(59)); // idle 59 s < ClaimIdle
+        await WaitUntil(() => Task.FromResult(clock.PendingTimers >= 1), "parked again");
+        Assert.Equal(0, consumer.Reclaimed);
+        Assert.Equal(3, (await q.GetStatsAsync()).Pending);
+
+        // Past ClaimIdle: the next claim (due every ClaimInterval of manual time) takes them.
+        await WaitUntil(() =>
+        {
+            if (clock.PendingTimers >= 1) clock.Advance(TimeSpan.FromSeconds(1));
+            return Task.FromResult(consumer.Delivered == 3);
+        }, "3 reclaimed and delivered");
+        Assert.True(clock.GetUtcNow() >= new DateTimeOffset(2026, 1, 1, 0, 1, 0, TimeSpan.Zero), $"claimed at {clock.GetUtcNow():O}, before 60 s of manual time");
+        Assert.Equal(3, consumer.Reclaimed);
+        await cts.CancelAsync();
+        await run.WaitAsync(Timeout);
+    }
+
     private static async Task WaitUntil(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + Timeout;
