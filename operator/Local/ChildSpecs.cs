@@ -30,9 +30,11 @@ public static class ChildSpecs
 
     public static ChildSpec Gateway(LocalRunPlan plan, string token, string? directory = null) => new(
         "gateway", LocalBinaries.Find("agentops-workers", directory),
-        ["gateway", "--manifest", plan.Manifest.Path, "--redis", plan.Queue.RedisUrl,
-         "--grpc-port", plan.GatewayGrpcPort.ToString(), "--metrics-port", plan.GatewayMetricsPort.ToString()],
-        StopOrder: 2, WorkerGrace, new Dictionary<string, string> { ["AGENTOPS_TOKEN"] = token });
+        ["gateway", "--redis", plan.Queue.RedisUrl, "--run", plan.Manifest.Name, "--token-file", plan.TokenPath,
+         "--port", plan.GatewayGrpcPort.ToString(), "--metrics-port", plan.GatewayMetricsPort.ToString(),
+         "--max-backlog", plan.Manifest.QueueMaxBacklog.ToString(), "--max-length", plan.Manifest.QueueMaxLength.ToString(),
+         "--environments", plan.Manifest.Environment],
+        StopOrder: 2, WorkerGrace);
 
     public static ChildSpec Executor(LocalRunPlan plan, int index, string token, string? directory = null) => new(
         $"executor-{index}", LocalBinaries.Find("agentops-workers", directory),

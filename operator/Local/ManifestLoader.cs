@@ -44,6 +44,8 @@ public static class ManifestLoader
             RlSteps: spec.Algorithm.Steps,
             RedisUrl: spec.Queue.RedisUrl,
             ExportSftJsonl: spec.Export.SftJsonl,
-            Preset: spec.Policy.Preset);
+            Preset: spec.Policy.Preset,
+            QueueMaxBacklog: spec.Queue.MaxBacklog,
+            QueueMaxLength: spec.Queue.MaxLength);
     }
 }
