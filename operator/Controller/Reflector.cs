@@ -12,7 +12,7 @@ namespace AgentOps.Operator.Controller;
 /// reflector backoff) and retry. Each change calls <see cref="OnChange"/> with the object's key; handlers only
 /// enqueue — reconciling happens in workers, never inside the watch callback.
 /// </summary>
-public sealed class Reflector(KubeClient client, ResourceType type, string? ns, TimeProvider time, Random random, ILogger logger)
+public sealed class Reflector(KubeClient client, ResourceType type, string? ns, string? labelSelector, TimeProvider time, Random random, ILogger logger)
 {
     public static readonly TimeSpan MinWatchTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(800);
@@ -65,7 +65,7 @@ public sealed class Reflector(KubeClient client, ResourceType type, string? ns, 
 
     private async Task<string> ListAndReplaceAsync(CancellationToken ct)
     {
-        var list = await client.ListAsync(type, ns, ct);
+        var list = await client.ListAsync(type, ns, ct, labelSelector);
         ListCount++;
         var (added, updated, deleted) = Cache.Replace(list.Items);
         Log.Listed(logger, type.Kind, list.Items.Count, list.ResourceVersion);
@@ -80,7 +80,7 @@ public sealed class Reflector(KubeClient client, ResourceType type, string? ns, 
     /// <summary>One watch request; returns the last resourceVersion seen when the server closes the stream.</summary>
     private async Task<string> WatchAsync(string resourceVersion, CancellationToken ct)
     {
-        await foreach (var ev in client.WatchAsync(type, ns, resourceVersion, WatchTimeoutSeconds(), ct))
+        await foreach (var ev in client.WatchAsync(type, ns, resourceVersion, WatchTimeoutSeconds(), ct, labelSelector))
         {
             switch (ev.Type)
             {

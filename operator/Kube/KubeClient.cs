@@ -80,9 +80,10 @@ public sealed class KubeClient : IDisposable
     /// an ERROR event; callers relist on both (see Reflector).
     /// </summary>
     public async IAsyncEnumerable<WatchEvent> WatchAsync(ResourceType type, string? ns, string resourceVersion, int timeoutSeconds,
-        [EnumeratorCancellation] CancellationToken ct)
+        [EnumeratorCancellation] CancellationToken ct, string? labelSelector = null)
     {
-        var path = $"{type.CollectionPath(ns)}?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}";
+        var path = $"{type.CollectionPath(ns)}?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}"
+            + (labelSelector is null ? "" : "&labelSelector=" + Uri.EscapeDataString(labelSelector));
         using var request = await NewRequestAsync(HttpMethod.Get, path, ct);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         if (!response.IsSuccessStatusCode)

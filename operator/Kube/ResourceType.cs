@@ -21,11 +21,12 @@ public sealed record ResourceType(string Group, string Version, string Plural, s
     public static readonly ResourceType Secret = new("", "v1", "secrets", "Secret");
     public static readonly ResourceType ConfigMap = new("", "v1", "configmaps", "ConfigMap");
     public static readonly ResourceType NetworkPolicy = new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy");
+    public static readonly ResourceType PersistentVolumeClaim = new("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim");
     public static readonly ResourceType Lease = new("coordination.k8s.io", "v1", "leases", "Lease");
     public static readonly ResourceType Event = new("events.k8s.io", "v1", "events", "Event");
 
     public static IReadOnlyList<ResourceType> Known { get; } =
-        [TrainingRun, SandboxPool, Deployment, StatefulSet, Service, Secret, ConfigMap, NetworkPolicy, Lease, Event];
+        [TrainingRun, SandboxPool, Deployment, StatefulSet, Service, Secret, ConfigMap, NetworkPolicy, PersistentVolumeClaim, Lease, Event];
 }
 
 /// <summary>namespace/name of an object: the work-queue key (client-go's MetaNamespaceKeyFunc).</summary>

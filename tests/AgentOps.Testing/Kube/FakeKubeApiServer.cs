@@ -74,6 +74,20 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         return server;
     }
 
+    private volatile TaskCompletionSource _watchGate = CompletedGate();
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var g = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        g.SetResult();
+        return g;
+    }
+
+    /// <summary>Open watches stop delivering (a stalled connection) until <see cref="ResumeWatches"/>.</summary>
+    public void PauseWatches() => _watchGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ResumeWatches() => _watchGate.TrySetResult();
+
     /// <summary>Ends every open watch stream (a dropped connection); clients reconnect from their last resourceVersion.</summary>
     public void BreakWatches()
     {
@@ -224,19 +238,20 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         var query = ctx.Request.Query;
         var rvText = query["resourceVersion"].FirstOrDefault();
         var bookmarks = query["allowWatchBookmarks"] == "true";
+        var labels = ParseSelector(query["labelSelector"].FirstOrDefault());
         var timeout = int.TryParse(query["timeoutSeconds"], out var t) ? TimeSpan.FromSeconds(t) : TimeSpan.FromMinutes(30);
         long from;
         List<FakeKubeStore.LogEntry> initial = [];
         if (string.IsNullOrEmpty(rvText) || rvText == "0")
         {
             // No resourceVersion: synthetic ADDED events for what exists, then changes (API semantics of "any/most recent").
-            var (items, rv) = Store.List(route.Resource, route.Namespace);
+            var (items, rv) = Store.List(route.Resource, route.Namespace, labels);
             initial = items.Select(i => new FakeKubeStore.LogEntry(rv, route.Resource, "", "ADDED", i)).ToList();
             from = rv;
         }
         else from = long.Parse(rvText, CultureInfo.InvariantCulture);
 
-        try { Store.EventsSince(route.Resource, route.Namespace, from); }
+        try { Store.EventsSince(route.Resource, route.Namespace, from, labels); }
         catch (FakeKubeError e) when (e.Code == 410 && _options.GoneAsHttpStatus) { throw; }
         catch (FakeKubeError e) when (e.Code == 410)
         {
@@ -258,10 +273,11 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
             foreach (var e in initial) await WriteEvent(ctx, e.Type, e.Object);
             while (!cts.IsCancellationRequested)
             {
+                await _watchGate.Task.WaitAsync(cts.Token);
                 var changed = Store.NextChange;
                 List<FakeKubeStore.LogEntry> pending;
                 long seenThrough;
-                try { (pending, seenThrough) = Store.EventsSince(route.Resource, route.Namespace, from); }
+                try { (pending, seenThrough) = Store.EventsSince(route.Resource, route.Namespace, from, labels); }
                 catch (FakeKubeError e) when (e.Code == 410)
                 {
                     await WriteEvent(ctx, "ERROR", e.ToStatus());

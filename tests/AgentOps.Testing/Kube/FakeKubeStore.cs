@@ -84,7 +84,7 @@ public sealed class FakeKubeStore
 
     /// <summary>Log entries after <paramref name="afterRv"/>; throws 410 Expired when that point was compacted away.</summary>
     /// <remarks>Also returns the store's resourceVersion at the same instant: every matching change up to it is in the list.</remarks>
-    internal (List<LogEntry> Entries, long Rv) EventsSince(string resource, string? ns, long afterRv)
+    internal (List<LogEntry> Entries, long Rv) EventsSince(string resource, string? ns, long afterRv, IReadOnlyDictionary<string, string>? labels = null)
     {
         lock (_gate)
         {
@@ -92,7 +92,8 @@ public sealed class FakeKubeStore
                 throw new FakeKubeError(410, "Expired", $"too old resource version: {afterRv} ({_compactedThrough})");
             var start = _log.FindIndex(e => e.Rv > afterRv);
             if (start < 0) return ([], _rv);
-            return (_log.Skip(start).Where(e => e.Resource == resource && (ns is null || e.Ns == ns)).ToList(), _rv);
+            return (_log.Skip(start).Where(e => e.Resource == resource && (ns is null || e.Ns == ns)
+                && (labels is null || labels.All(l => (string?)e.Object["metadata"]?["labels"]?[l.Key] == l.Value))).ToList(), _rv);
         }
     }
 
