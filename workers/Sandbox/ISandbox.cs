@@ -25,6 +25,7 @@ public interface ISandbox : IAsyncDisposable
 /// <param name="TimedOut">The cell was stopped at its time limit.</param>
 /// <param name="OutputTruncated">Output was over the cap and was cut.</param>
 /// <param name="Restarted">The interpreter had to be restarted (state lost) after this cell.</param>
+/// <param name="Traceback">The cell's own frames (at most 5) and the exception, when it failed; null otherwise.</param>
 public sealed record CellResult(
     string Stdout,
     string Stderr,
@@ -32,7 +33,8 @@ public sealed record CellResult(
     TimeSpan Duration,
     bool TimedOut = false,
     bool OutputTruncated = false,
-    bool Restarted = false)
+    bool Restarted = false,
+    string? Traceback = null)
 {
     public bool Ok => Error is null;
 }

@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+
+namespace AgentOps.Workers.Sandbox.Repl;
+
+/// <summary>One line the driver writes (python/repl.py): the ready banner or a cell's result.</summary>
+internal sealed record CellFrame
+{
+    [JsonPropertyName("ready")] public bool Ready { get; init; }
+    [JsonPropertyName("pid")] public int Pid { get; init; }
+    [JsonPropertyName("python")] public string? Python { get; init; }
+    [JsonPropertyName("id")] public long Id { get; init; }
+    [JsonPropertyName("stdout")] public string Stdout { get; init; } = "";
+    [JsonPropertyName("stderr")] public string Stderr { get; init; } = "";
+    [JsonPropertyName("error")] public string? Error { get; init; }
+    [JsonPropertyName("traceback")] public string? Traceback { get; init; }
+    [JsonPropertyName("truncated")] public bool Truncated { get; init; }
+    [JsonPropertyName("outputLimit")] public bool OutputLimit { get; init; }
+    [JsonPropertyName("memory")] public bool Memory { get; init; }
+}
+
+/// <summary>One line the executor writes to the driver.</summary>
+internal sealed record CellRequest([property: JsonPropertyName("id")] long Id, [property: JsonPropertyName("code")] string Code);
+
+[JsonSerializable(typeof(CellFrame))]
+[JsonSerializable(typeof(CellRequest))]
+internal sealed partial class ReplJsonContext : JsonSerializerContext;
