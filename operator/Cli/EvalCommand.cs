@@ -10,10 +10,11 @@ public static class EvalCommand
     public static Command Create()
     {
         var file = new Argument<string>("FILE") { Description = "TrainingRun manifest (its eval seed picks the held-out tasks)" };
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder, e.g. runs/NAME/checkpoints/latest", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint folder, e.g. runs/NAME/checkpoints/latest" };
+        var reference = new Option<bool>("--reference") { Description = "Evaluate the executor's scripted reference policy instead (no model): the ceiling" };
         var tasks = new Option<int>("--tasks") { Description = "Held-out tasks (default spec.environment.eval.tasks)" };
         var workDir = new Option<string>("--work-dir") { Description = "Where results and logs go (default: the checkpoint's folder)/eval" };
-        var command = new Command("eval", "Evaluate a checkpoint on held-out tasks (greedy)") { file, checkpoint, tasks, workDir };
+        var command = new Command("eval", "Evaluate a checkpoint on held-out tasks (greedy)") { file, checkpoint, reference, tasks, workDir };
         command.SetAction(async (parse, cancellationToken) =>
         {
             RunManifest manifest;
@@ -26,15 +27,22 @@ public static class EvalCommand
             {
                 return CliErrors.Invalid(e, Console.Error);
             }
-            var dir = Path.GetFullPath(parse.GetValue(checkpoint)!);
+            var isReference = parse.GetValue(reference);
+            if (isReference == parse.GetValue(checkpoint) is { Length: > 0 })
+            {
+                Console.Error.WriteLine("error: give exactly one of --checkpoint DIR and --reference");
+                return LocalRunner.ExitInvalid;
+            }
+            var dir = isReference ? Path.GetFullPath(".") : Path.GetFullPath(parse.GetValue(checkpoint)!);
             var n = parse.GetValue(tasks) > 0 ? parse.GetValue(tasks) : manifest.EvalTasks;
-            var work = parse.GetValue(workDir) is { Length: > 0 } w ? Path.GetFullPath(w) : Path.Combine(Path.GetDirectoryName(dir.TrimEnd('/'))!, "eval");
+            var work = parse.GetValue(workDir) is { Length: > 0 } w ? Path.GetFullPath(w)
+                : isReference ? Path.Combine(dir, "runs", manifest.Name, "eval") : Path.Combine(Path.GetDirectoryName(dir.TrimEnd('/'))!, "eval");
             var runtime = RuntimeDetector.Choose(manifest.Runtime);
-            Console.WriteLine($"evaluating {dir} on {n} held-out tasks of {manifest.Environment} (seed {manifest.EvalSeed}, greedy); runtime {runtime.Runtime}: {runtime.Reason}");
+            Console.WriteLine($"evaluating {(isReference ? "the scripted reference policy" : dir)} on {n} held-out tasks of {manifest.Environment} (seed {manifest.EvalSeed}, greedy); runtime {runtime.Runtime}: {runtime.Reason}");
             using var loggers = CliErrors.Loggers();
             try
             {
-                var r = await new EvalRunner(loggers, TimeProvider.System).RunAsync(manifest, "checkpoint", dir, n, work, runtime.Runtime, cancellationToken);
+                var r = await new EvalRunner(loggers, TimeProvider.System).RunAsync(manifest, isReference ? "reference" : "checkpoint", isReference ? EvalRunner.Reference : dir, n, work, runtime.Runtime, cancellationToken);
                 EvalTable.Print([r], Console.Out);
                 Console.WriteLine($"results: {r.ResultsPath}");
                 return LocalRunner.ExitOk;

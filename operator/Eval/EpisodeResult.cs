@@ -3,11 +3,15 @@ using System.Text.Json;
 namespace AgentOps.Operator.Eval;
 
 /// <summary>
-/// One line of an executor's `--results` JSONL. Read leniently by name so that extra fields are fine:
-/// success (bool; else reward ≥ 1), reward, taskId, prompt, answer, transcript or text (the whole episode).
+/// One line of an executor's `--results` JSONL (workers/Executor/ResultsFileSink: task_id, question, expected,
+/// answer, outcome, reward, …). Read by name, so extra fields are fine. Success is reward ≥ 1 (the binary
+/// verifiers) unless a "success" field says otherwise; outcomes "infra_*" are infrastructure failures, not
+/// the model's. The transcript (the decoded episode, code and output included) is shown when present.
 /// </summary>
-public sealed record EpisodeResult(string TaskId, bool Success, double Reward, string Prompt, string Transcript, string Status)
+public sealed record EpisodeResult(string TaskId, bool Success, double Reward, string Prompt, string Transcript, string Outcome, string Expected, string Answer)
 {
+    public bool IsInfrastructureFailure => Outcome.StartsWith("infra_", StringComparison.Ordinal);
+
     public static IReadOnlyList<EpisodeResult> ReadAll(string path)
     {
         var list = new List<EpisodeResult>();
@@ -34,15 +38,17 @@ public sealed record EpisodeResult(string TaskId, bool Success, double Reward, s
         bool success = e.TryGetProperty("success", out var s) && s.ValueKind is JsonValueKind.True or JsonValueKind.False
             ? s.GetBoolean() : reward >= 1.0;
         return new EpisodeResult(
-            Text(e, "taskId") ?? Text(e, "task_id") ?? Text(e, "id") ?? "",
+            Text(e, "task_id") ?? Text(e, "taskId") ?? "",
             success, reward,
-            Text(e, "prompt") ?? "",
-            Text(e, "transcript") ?? Text(e, "text") ?? Text(e, "completion") ?? "",
-            Text(e, "status") ?? Text(e, "outcome") ?? "");
+            Text(e, "question") ?? Text(e, "prompt") ?? "",
+            Text(e, "transcript") ?? Text(e, "text") ?? "",
+            Text(e, "outcome") ?? "",
+            Text(e, "expected") ?? "",
+            Text(e, "answer") ?? "");
     }
 
     private static string? Text(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ToString() : null;
+        e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ToString() : null;
 
     private static double? Number(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;

@@ -2,7 +2,8 @@ namespace AgentOps.Operator.Local;
 
 /// <summary>
 /// The command lines of a run's processes, from the plan. The one place that knows the trainer's, the
-/// gateway's and the executor's flags (TEAM.md, "Contracts").
+/// gateway's and the executor's flags (TEAM.md, "Contracts"). The bearer token goes in $AGENTOPS_TOKEN,
+/// never on a command line that `ps` shows.
 /// </summary>
 public static class ChildSpecs
 {
@@ -29,14 +30,16 @@ public static class ChildSpecs
 
     public static ChildSpec Gateway(LocalRunPlan plan, string token, string? directory = null) => new(
         "gateway", LocalBinaries.Find("agentops-workers", directory),
-        ["gateway", "--manifest", plan.Manifest.Path, "--redis", plan.Queue.RedisUrl,
-         "--grpc-port", plan.GatewayGrpcPort.ToString(), "--metrics-port", plan.GatewayMetricsPort.ToString()],
-        StopOrder: 2, WorkerGrace, new Dictionary<string, string> { ["AGENTOPS_TOKEN"] = token });
+        ["gateway", "--redis", plan.Queue.RedisUrl, "--run", plan.Manifest.Name, "--token-file", plan.TokenPath,
+         "--port", plan.GatewayGrpcPort.ToString(), "--metrics-port", plan.GatewayMetricsPort.ToString(),
+         "--max-backlog", plan.Manifest.QueueMaxBacklog.ToString(), "--max-length", plan.Manifest.QueueMaxLength.ToString(),
+         "--environments", plan.Manifest.Environment],
+        StopOrder: 2, WorkerGrace);
 
     public static ChildSpec Executor(LocalRunPlan plan, int index, string token, string? directory = null) => new(
         $"executor-{index}", LocalBinaries.Find("agentops-workers", directory),
         ["executor", "--manifest", plan.Manifest.Path, "--policy", plan.PolicyUrl, "--gateway", plan.IngestUrl,
-         "--token", token, "--metrics-port", plan.ExecutorMetricsPorts[index].ToString(),
-         "--runtime", plan.Runtime.Runtime],
-        StopOrder: 1, WorkerGrace);
+         "--metrics-port", plan.ExecutorMetricsPorts[index].ToString(), "--runtime", plan.Runtime.Runtime,
+         "--executor", $"executor-{index}"],
+        StopOrder: 1, WorkerGrace, new Dictionary<string, string> { ["AGENTOPS_TOKEN"] = token });
 }

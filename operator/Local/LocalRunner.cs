@@ -94,7 +94,14 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
         {
             var name = e.Message.Split(':')[0];
             output.WriteLine($"error: {e.Message}");
-            try { output.WriteLine($"last lines of {supervisor.Current(name).LogPath}:\n{supervisor.Current(name).Tail()}"); }
+            try
+            {
+                var tail = supervisor.Current(name).Tail();
+                output.WriteLine($"last lines of {supervisor.Current(name).LogPath}:\n{tail}");
+                if (tail.Contains("usage: agentops-trainer [options]", StringComparison.Ordinal))
+                    output.WriteLine("error: agentops-trainer in this build is still the usage stub: it does not take the trainer flags " +
+                        "(--manifest --run-dir --grpc-port --metrics-port [--redis]) yet, so nothing can be trained. Not faking it.");
+            }
             catch (KeyNotFoundException) { }
             return ExitFailed;
         }

@@ -1,4 +1,4 @@
-using YamlDotNet.RepresentationModel;
+using AgentOps.Protos.Api;
 
 namespace AgentOps.Operator.Local;
 
@@ -11,107 +11,41 @@ public sealed class ManifestInvalidException(string path, IReadOnlyList<string> 
 }
 
 /// <summary>
-/// Reads a TrainingRun file into <see cref="RunManifest"/>. Interim reader until team operator's
-/// validator (protos/Api) lands; it checks only the fields `agentops run` acts on, in the agreed message
-/// shape "field.path: must be …, got VALUE".
+/// Reads a TrainingRun file with the one shared parser and validator (AgentOps.Protos.Api, the same the
+/// operator, the trainer and the executors use) and maps it onto <see cref="RunManifest"/>: the only place
+/// in operator/Local that touches the API types.
 /// </summary>
 public static class ManifestLoader
 {
-    public static readonly string[] Environments = ["arithmetic", "countdown", "tools", "multihop-qa", "cat"];
-
     public static RunManifest Load(string path)
     {
         if (!File.Exists(path))
-            throw new ManifestInvalidException(path, [$"file: not found, got {path}"]);
-        var yaml = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            yaml.Load(reader);
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new ManifestInvalidException(path, [$"yaml: {e.Message}"]);
-        }
-        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root)
-            throw new ManifestInvalidException(path, ["(root): must be a mapping, got an empty document"]);
-
-        var r = new FieldReader(root);
-        var kind = r.String("kind", null);
-        if (kind is not null && kind != "TrainingRun")
-            r.Fail("kind", $"must be TrainingRun, got {kind}");
-        var name = r.String("metadata.name", null) ?? "";
-        if (name.Length == 0) r.Fail("metadata.name", "is required, got nothing");
-        var env = r.String("spec.environment.name", null);
-        if (env is null) r.Fail("spec.environment.name", "is required, got nothing");
-        else if (!Environments.Contains(env))
-            r.Fail("spec.environment.name", $"must be one of {string.Join(", ", Environments)}, got {env}");
-        var runtime = r.String("spec.sandbox.runtime", "gvisor")!;
-        if (runtime is not ("gvisor" or "process"))
-            r.Fail("spec.sandbox.runtime", $"must be gvisor or process, got {runtime}");
-
-        var manifest = new RunManifest(
+            throw new ManifestInvalidException(path, [$"FILE: no such file, got {path}"]);
+        var result = Manifests.ParseTrainingRun(File.ReadAllText(path));
+        if (!result.IsValid)
+            throw new ManifestInvalidException(path, result.Errors.Select(e => e.ToString()).ToArray());
+        var run = result.Value!;
+        var spec = run.Spec;
+        // Locally every replica is one executor process: zero would train on nothing.
+        if (spec.Sandbox.Replicas < 1)
+            throw new ManifestInvalidException(path, [$"spec.sandbox.replicas: must be at least 1 for agentops run, got {spec.Sandbox.Replicas}"]);
+        return new RunManifest(
             Path: System.IO.Path.GetFullPath(path),
-            Name: name,
-            Environment: env ?? "",
-            Interpreter: r.Bool("spec.environment.interpreter", true),
-            EvalTasks: r.Int("spec.environment.eval.tasks", 200, 1, 100_000),
-            EvalSeed: r.Int("spec.environment.eval.seed", 100_000, 0, int.MaxValue),
-            Runtime: runtime,
-            Replicas: r.Int("spec.sandbox.replicas", 2, 1, 256),
-            SftEnabled: r.Bool("spec.policy.sft.enabled", false),
-            SftSteps: r.Int("spec.policy.sft.steps", 300, 0, 1_000_000),
-            Algorithm: r.String("spec.algorithm.name", "grpo")!,
-            RlSteps: r.Int("spec.algorithm.steps", 100, 0, 1_000_000),
-            RedisUrl: r.String("spec.queue.redisUrl", "")!,
-            ExportSftJsonl: r.Bool("spec.export.sftJsonl", false),
-            Preset: r.String("spec.policy.preset", "tiny")!);
-        if (r.Errors.Count > 0) throw new ManifestInvalidException(path, r.Errors);
-        return manifest;
-    }
-
-    private sealed class FieldReader(YamlMappingNode root)
-    {
-        public List<string> Errors { get; } = [];
-
-        public void Fail(string field, string message) => Errors.Add($"{field}: {message}");
-
-        private YamlScalarNode? Scalar(string field)
-        {
-            YamlNode node = root;
-            foreach (var part in field.Split('.'))
-            {
-                if (node is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode(part), out var child))
-                    return null;
-                node = child;
-            }
-            if (node is YamlScalarNode s) return s;
-            Fail(field, $"must be a scalar, got a {node.NodeType.ToString().ToLowerInvariant()}");
-            return null;
-        }
-
-        public string? String(string field, string? fallback) => Scalar(field)?.Value ?? fallback;
-
-        public bool Bool(string field, bool fallback)
-        {
-            var v = Scalar(field)?.Value;
-            if (v is null) return fallback;
-            if (bool.TryParse(v, out var b)) return b;
-            Fail(field, $"must be a boolean, got {v}");
-            return fallback;
-        }
-
-        public int Int(string field, int fallback, int min, int max)
-        {
-            var v = Scalar(field)?.Value;
-            if (v is null) return fallback;
-            if (!int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out var i))
-            {
-                Fail(field, $"must be an integer, got {v}");
-                return fallback;
-            }
-            if (i < min || i > max) Fail(field, $"must be between {min} and {max}, got {i}");
-            return i;
-        }
+            Name: run.Metadata.Name,
+            Environment: spec.Environment.Name,
+            Interpreter: spec.Environment.Interpreter,
+            EvalTasks: spec.Environment.Eval.Tasks,
+            EvalSeed: spec.Environment.Eval.Seed,
+            Runtime: spec.Sandbox.Runtime,
+            Replicas: spec.Sandbox.Replicas,
+            SftEnabled: spec.Policy.Sft.Enabled,
+            SftSteps: spec.Policy.Sft.Steps,
+            Algorithm: spec.Algorithm.Name,
+            RlSteps: spec.Algorithm.Steps,
+            RedisUrl: spec.Queue.RedisUrl,
+            ExportSftJsonl: spec.Export.SftJsonl,
+            Preset: spec.Policy.Preset,
+            QueueMaxBacklog: spec.Queue.MaxBacklog,
+            QueueMaxLength: spec.Queue.MaxLength);
     }
 }

@@ -13,17 +13,11 @@ public static class PlanPrinter
         o.WriteLine(plan.Queue.Kind == "in-process"
             ? $"  queue       in-process, hosted by the trainer with TrajectoryIngest on {plan.PolicyUrl} (no --redis)"
             : $"  queue       {plan.Queue.Kind} at {plan.Queue.RedisUrl}; gateway on {plan.IngestUrl}");
-        o.WriteLine($"  token       {plan.TokenPath}");
+        o.WriteLine($"  token       {plan.TokenPath} (children get it in $AGENTOPS_TOKEN)");
         o.WriteLine("  processes");
-        foreach (var c in children) o.WriteLine($"    {c.Name,-12} {c.CommandLine.Replace(TokenValue(c), "$(cat token)")}  > logs/{c.Name}.log");
+        foreach (var c in children) o.WriteLine($"    {c.Name,-12} {c.CommandLine}  > logs/{c.Name}.log");
         o.WriteLine("  phases");
         foreach (var p in plan.Phases) o.WriteLine($"    {p}");
         if (plan.Runtime.IsFallback) o.WriteLine($"WARNING: {plan.Runtime.Reason}");
-    }
-
-    private static string TokenValue(ChildSpec c)
-    {
-        var i = c.Args.ToList().IndexOf("--token");
-        return i >= 0 && i + 1 < c.Args.Count ? c.Args[i + 1] : "\u0000";
     }
 }

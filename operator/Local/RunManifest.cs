@@ -19,4 +19,6 @@ public sealed record RunManifest(
     int RlSteps,
     string RedisUrl,
     bool ExportSftJsonl,
-    string Preset);
+    string Preset,
+    int QueueMaxBacklog = 10_000,
+    int QueueMaxLength = 100_000);

@@ -70,9 +70,10 @@ public sealed partial class Supervisor : IAsyncDisposable
                 slot.Completion.TrySetResult();
                 return;
             }
-            if (slot.Restarts >= _policy.MaxRestarts)
+            if (slot.Restarts >= _policy.MaxRestarts || code == RestartPolicy.UsageErrorExitCode)
             {
-                var message = $"exited with code {code} after {slot.Restarts} restarts; giving up. Last lines of {slot.Process.LogPath}:\n{slot.Process.Tail()}";
+                var why = code == RestartPolicy.UsageErrorExitCode ? "a usage or manifest error, which a restart cannot fix" : $"after {slot.Restarts} restarts";
+                var message = $"exited with code {code} ({why}); giving up. Last lines of {slot.Process.LogPath}:\n{slot.Process.Tail()}";
                 var e = Record(slot.Spec.Name, SupervisorEventKind.GaveUp, code, message);
                 LogGaveUp(slot.Spec.Name, code, slot.Restarts, slot.Process.LogPath);
                 slot.Completion.TrySetException(new ChildFailedException(slot.Spec.Name, code, message));

@@ -21,6 +21,14 @@ public static class SandboxPoolChildren
     /// <summary>The label selector of the executor pods as a string: status.selector for the scale subresource (HPA).</summary>
     public static string SelectorString(string pool) => $"{Names.LabelName}=agentops-{Component},{Names.LabelInstance}={pool}";
 
+    /// <summary>Metadata of a pool child: owned by the pool, labelled with the run it serves.</summary>
+    private static JsonObject ChildMeta(JsonObject owner, string name, string run)
+    {
+        var meta = TrainingRunChildren.Meta(owner, name, Component);
+        if (run.Length > 0) meta["labels"]![Names.LabelTrainingRun] = run;
+        return meta;
+    }
+
     private static JsonObject PodLabels(string pool, string run)
     {
         var labels = TrainingRunChildren.Labels(pool, Component);
@@ -70,7 +78,7 @@ public static class SandboxPoolChildren
         return Obj(
             ("apiVersion", "apps/v1"),
             ("kind", "Deployment"),
-            ("metadata", TrainingRunChildren.Meta(owner, Names.ExecutorDeployment(name), Component)),
+            ("metadata", ChildMeta(owner, Names.ExecutorDeployment(name), run)),
             ("spec", Obj(
                 ("replicas", s.Replicas),
                 ("selector", Obj(("matchLabels", TrainingRunChildren.Selector(name, Component)))),
@@ -86,7 +94,7 @@ public static class SandboxPoolChildren
         return Obj(
             ("apiVersion", "networking.k8s.io/v1"),
             ("kind", "NetworkPolicy"),
-            ("metadata", TrainingRunChildren.Meta(owner, Names.ExecutorNetworkPolicy(owner.Name()), Component)),
+            ("metadata", ChildMeta(owner, Names.ExecutorNetworkPolicy(owner.Name()), run)),
             ("spec", Obj(
                 ("podSelector", Obj(("matchLabels", TrainingRunChildren.Selector(owner.Name(), Component)))),
                 ("policyTypes", Arr("Ingress", "Egress")),

@@ -66,7 +66,7 @@ public sealed class AgentLoop(AgentOptions options, TimeProvider time)
                 }
                 var request = new PolicyTurn(task, turn, b.Context.ToArray(), messages.ToArray(), history.ToArray(),
                     Math.Min(options.MaxNewTokens, room), options.Temperature, options.TopP, PromptFormat.StopSequences,
-                    TrajectoryIds.Seed(spec.TrajectoryId, turn), options.Interpreter);
+                    TrajectoryIds.Seed(spec.TrajectoryId, turn), TrajectoryIds.Seed(spec.TrajectoryId, -1), options.Interpreter);
                 var t0 = time.GetTimestamp();
                 var completion = await policy.GenerateAsync(request, episode.Token);
                 var genSeconds = time.GetElapsedTime(t0).TotalSeconds;

@@ -23,6 +23,7 @@ public interface IPolicyClient
 /// <param name="Messages">The same episode as chat messages (the OpenAI-compatible prompt).</param>
 /// <param name="History">Earlier turns of this episode (the scripted policy reads outputs from it).</param>
 /// <param name="Seed">Sampling seed, stable per (trajectory id, turn).</param>
+/// <param name="EpisodeSeed">Stable per trajectory id, the same on every turn (per-episode decisions of the scripted policy).</param>
 public sealed record PolicyTurn(
     EnvTask Task,
     int Turn,
@@ -34,6 +35,7 @@ public sealed record PolicyTurn(
     float TopP,
     IReadOnlyList<string> Stop,
     ulong Seed,
+    ulong EpisodeSeed,
     bool Interpreter);
 
 /// <param name="Role">"user" (task, observations) or "assistant" (actions).</param>

@@ -26,7 +26,7 @@ public sealed partial class ScriptedPolicy(double recoverRate = 0, long policyVe
         }
         else
         {
-            var plan = Plan(task.ReferenceCells, turn.Seed);
+            var plan = Plan(task.ReferenceCells, turn.EpisodeSeed);
             text = turn.Turn < plan.Count
                 ? PromptFormat.Code(plan[turn.Turn])
                 : PromptFormat.Answer(task.ReferenceAnswer ?? LastOutput(turn.History));

@@ -18,6 +18,18 @@ public sealed record ToolsFolder(string Path, BusinessWorld Business, Corpus Cor
     public static (BusinessWorld Business, Corpus Corpus) Worlds(long seed) =>
         (BusinessWorld.Generate(TaskSeeds.For(seed, -1)), Corpus.Generate(TaskSeeds.For(seed, -2)));
 
+    /// <summary>Sandboxes run as their own uid (process runtime): the folder must be world-readable, never writable.</summary>
+    private static void MakeReadable(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        const UnixFileMode Dir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        File.SetUnixFileMode(dir, Dir);
+        foreach (var d in Directory.GetDirectories(dir, "*", SearchOption.AllDirectories)) File.SetUnixFileMode(d, Dir);
+        foreach (var f in Directory.GetFiles(dir, "*", SearchOption.AllDirectories)) File.SetUnixFileMode(f, FileMode);
+    }
+
     public static ToolsFolder Write(string path, long seed)
     {
         var (business, corpus) = Worlds(seed);
@@ -32,6 +44,7 @@ public sealed record ToolsFolder(string Path, BusinessWorld Business, Corpus Cor
         }
         File.WriteAllText(System.IO.Path.Combine(path, "data", "biz.json"), JsonSerializer.Serialize(business));
         File.WriteAllText(System.IO.Path.Combine(path, "data", "corpus.json"), JsonSerializer.Serialize(corpus));
+        MakeReadable(path);
         return new ToolsFolder(path, business, corpus);
     }
 }

@@ -42,7 +42,7 @@ public sealed class ResultsFileSink : ITrajectorySink
             sandbox_seconds = t.Timings.SandboxSeconds,
             total_seconds = t.Timings.TotalSeconds,
             message = t.Outcome.Message,
-        });
+        }, JsonOptions);
         await _lock.WaitAsync(cancellationToken);
         try
         {
@@ -57,4 +57,6 @@ public sealed class ResultsFileSink : ITrajectorySink
         await _writer.DisposeAsync();
         _lock.Dispose();
     }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

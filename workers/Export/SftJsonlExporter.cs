@@ -54,6 +54,8 @@ public sealed class SftJsonlExporter(TrajectoryFilter filter)
             task_id = t.TaskId,
             environment = t.Environment,
             reward = t.Reward?.Total ?? 0,
-        });
+        }, JsonOptions);
     }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace AgentOps.Operator.Tests.Local;
 
 // `agentops run` on bad manifests, through the real CLI binary: exit code 2 and one line per error naming
-// the field path and the value seen. Nothing is started.
+// the field path and the value seen, from the shared validator (AgentOps.Protos.Api). Nothing is started.
 public sealed class ManifestValidationTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -14,7 +14,7 @@ public sealed class ManifestValidationTests : IDisposable
         metadata: { name: t, namespace: default }
         spec:
           environment: { name: arithmetic, seed: 1, eval: { tasks: 10, seed: 100000 } }
-          algorithm: { name: grpo, steps: 2, groupSize: 4 }
+          algorithm: { name: grpo, steps: 2, groupSize: 4, warmupSteps: 0 }
           sandbox: { runtime: process, replicas: 1 }
         """;
 
@@ -45,7 +45,7 @@ public sealed class ManifestValidationTests : IDisposable
     {
         var (code, err) = await RunWith("name: arithmetic, ", "");
         Assert.Equal(2, code);
-        Assert.Contains("  spec.environment.name: is required, got nothing", err);
+        Assert.Equal(["  spec.environment.name: required field is missing"], ErrorLines(err));
     }
 
     [Fact]
@@ -53,23 +53,42 @@ public sealed class ManifestValidationTests : IDisposable
     {
         var (code, err) = await RunWith("replicas: 1", "replicas: two");
         Assert.Equal(2, code);
-        Assert.Contains("  spec.sandbox.replicas: must be an integer, got two", err);
+        Assert.Equal(["  spec.sandbox.replicas: expected an integer, got \"two\""], ErrorLines(err));
     }
 
     [Fact]
     public async Task Out_of_range_is_exit_2_with_the_bounds_and_the_value()
     {
+        var (code, err) = await RunWith("groupSize: 4", "groupSize: 1");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.algorithm.groupSize: must be between 2 and 64, got 1"], ErrorLines(err));
+    }
+
+    [Fact]
+    public async Task Zero_replicas_is_valid_on_Kubernetes_but_not_for_a_local_run()
+    {
         var (code, err) = await RunWith("replicas: 1", "replicas: 0");
         Assert.Equal(2, code);
-        Assert.Contains("  spec.sandbox.replicas: must be between 1 and 256, got 0", err);
+        Assert.Equal(["  spec.sandbox.replicas: must be at least 1 for agentops run, got 0"], ErrorLines(err));
     }
+
+    [Fact]
+    public async Task Every_error_is_reported_not_only_the_first()
+    {
+        var (code, err) = await RunWith("groupSize: 4, warmupSteps: 0", "groupSize: 99, warmupSteps: 5");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.algorithm.groupSize: must be between 2 and 64, got 99", "  spec.algorithm.warmupSteps: must be at most spec.algorithm.steps (2), got 5"], ErrorLines(err));
+    }
+
+    private static string[] ErrorLines(string stderr) =>
+        stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToArray();
 
     [Fact]
     public async Task Unknown_environment_is_exit_2_listing_the_known_ones()
     {
         var (code, err) = await RunWith("name: arithmetic", "name: chess");
         Assert.Equal(2, code);
-        Assert.Contains("  spec.environment.name: must be one of arithmetic, countdown, tools, multihop-qa, cat, got chess", err);
+        Assert.Equal(["  spec.environment.name: unknown environment \"chess\" (known: arithmetic, countdown, tools, multihop-qa, cat)"], ErrorLines(err));
         Assert.False(Directory.Exists(Path.Combine(_dir.Path, "run")), "nothing is started for an invalid manifest");
     }
 

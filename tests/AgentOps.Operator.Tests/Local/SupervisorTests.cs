@@ -49,10 +49,23 @@ public sealed class SupervisorTests : IDisposable
         var error = await Assert.ThrowsAsync<ChildFailedException>(() => supervisor.WaitForCompletionAsync("broken").WaitAsync(TimeSpan.FromSeconds(60)));
 
         Assert.Equal(4, error.ExitCode);
-        Assert.Contains("exited with code 4 after 2 restarts; giving up", error.Message);
+        Assert.Contains("exited with code 4 (after 2 restarts); giving up", error.Message);
         Assert.Contains("cannot open model file", error.Message);
         Assert.NotNull(failed);
         Assert.Equal(SupervisorEventKind.GaveUp, failed!.Kind);
+    }
+
+    [Fact]
+    public async Task A_usage_error_exit_code_2_is_not_restarted()
+    {
+        await using var supervisor = NewSupervisor();
+        supervisor.Start(Sh("trainer", "echo 'usage: agentops-trainer [options]' >&2; exit 2"));
+
+        var error = await Assert.ThrowsAsync<ChildFailedException>(() => supervisor.WaitForCompletionAsync("trainer").WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal(0, supervisor.Restarts("trainer"));
+        Assert.Contains("exited with code 2 (a usage or manifest error, which a restart cannot fix); giving up", error.Message);
+        Assert.Contains("usage: agentops-trainer [options]", error.Message);
     }
 
     [Fact]

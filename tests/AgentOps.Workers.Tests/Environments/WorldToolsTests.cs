@@ -18,8 +18,9 @@ public sealed class WorldToolsTests : IDisposable
         var env = new ToolsEnvironment(folder.Business);
         var tasks = Enumerable.Range(0, 40).Select(i => env.Generate(TaskSeeds.For(11, i), $"t{i}")).ToList();
         Assert.Equal(5, tasks.Select(t => t.Data!["template"]).Distinct().Count());
-        // Each reference cell in its own namespace, as a fresh interpreter would run it.
-        var script = string.Join("\n", tasks.Select(t => $"exec({System.Text.Json.JsonSerializer.Serialize(t.ReferenceCells[0])}, {{}})"));
+        // Each task's cells in one fresh namespace, as one episode's interpreter runs them; its last printed line is the answer.
+        var script = "import io, contextlib\ndef run(cells):\n ns = {}\n buf = io.StringIO()\n with contextlib.redirect_stdout(buf):\n  for c in cells: exec(c, ns)\n return buf.getvalue().strip().split('\\n')[-1]\n"
+            + string.Join("\n", tasks.Select(t => $"print(run({System.Text.Json.JsonSerializer.Serialize(t.ReferenceCells)}))"));
         var lines = (await Python.RunAsync(script, _dir)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(tasks.Select(t => t.ExpectedAnswer), lines);
     }

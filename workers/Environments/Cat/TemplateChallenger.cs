@@ -63,8 +63,9 @@ public sealed class TemplateChallenger(double weakRate = 0) : IChallenger
                 var r = random.Next(3, 40);
                 var c = w[random.Next(w.Length)];
                 var expr = $"('{w}'*{r}).count('{c}')";
+                var count = w.Count(ch => ch == c) * r;
                 return new CatTask(id, $"count '{c}' in '{w}'*{r}", $"def verify(a):\n return a.strip()==str({expr})",
-                    $"print({expr})", [I(r), I(w.Length * r), "0"]);
+                    $"print({expr})", [I(count + 1), I(count - 1), I(w.Length * r)]);
             }
             default:
             {

@@ -24,26 +24,28 @@ public sealed partial class ToolsEnvironment(BusinessWorld world) : IEnvironment
         var order = world.Orders[random.Next(world.Orders.Count)];
         var customer = world.Customers[random.Next(world.Customers.Count)];
         var date = world.Events[random.Next(world.Events.Count)].Date;
+        // Two cells where the tool sequence has two steps (notebook state carries the first result), so each
+        // action stays under maxNewTokens (96 bytes by default).
         const string Import = "from biz import *\n";
-        var (question, answer, code) = template switch
+        var (question, answer, cells) = template switch
         {
             0 => ($"units in stock of the product in order {order.Id}?",
                 world.Product(world.Order(order.Id).Sku).Stock.ToString(CultureInfo.InvariantCulture),
-                $"o=get_order('{order.Id}')\nprint(get_product(o['sku'])['stock'])"),
+                new[] { $"{Import}o=get_order('{order.Id}')\nprint(o['sku'])", "print(get_product(o['sku'])['stock'])" }),
             1 => ($"city of the customer of order {order.Id}?",
                 world.Customer(world.Order(order.Id).CustomerId).City,
-                $"o=get_order('{order.Id}')\nprint(get_customer(o['customer_id'])['city'])"),
+                new[] { $"{Import}o=get_order('{order.Id}')\nprint(o['customer_id'])", "print(get_customer(o['customer_id'])['city'])" }),
             2 => ($"how many orders has {customer.Name} placed?",
                 world.OrdersOf(world.CustomerNamed(customer.Name).Id).Count().ToString(CultureInfo.InvariantCulture),
-                $"c=find_customer('{customer.Name}')\nprint(len(list_orders(c['id'])))"),
+                new[] { $"{Import}c=find_customer('{customer.Name}')\nprint(c['id'])", "print(len(list_orders(c['id'])))" }),
             3 => ($"how many meetings on {date}?",
                 world.EventsOn(date).Count().ToString(CultureInfo.InvariantCulture),
-                $"print(len(list_events('{date}')))"),
+                new[] { $"{Import}print(len(list_events('{date}')))" }),
             _ => ($"total spent by {customer.Name} on shipped orders?",
                 world.OrdersOf(world.CustomerNamed(customer.Name).Id, "shipped").Sum(o => o.Total).ToString(CultureInfo.InvariantCulture),
-                $"c=find_customer('{customer.Name}')\nprint(sum(o['total'] for o in list_orders(c['id'],'shipped')))"),
+                new[] { $"{Import}c=find_customer('{customer.Name}')\nprint(c['id'])", "print(sum(o['total'] for o in list_orders(c['id'],'shipped')))" }),
         };
-        return new EnvTask(id, Name, question, answer, [Import + code],
+        return new EnvTask(id, Name, question, answer, cells,
             Data: new Dictionary<string, string> { ["template"] = template.ToString(CultureInfo.InvariantCulture) });
     }
 
