@@ -59,6 +59,12 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
 
     public int ActiveWatches;
 
+    /// <summary>The Authorization header of the latest request (tests check the client's credentials).</summary>
+    public string? LastAuthorization { get; private set; }
+
+    /// <summary>Every distinct Authorization header seen.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte> Authorizations { get; } = new();
+
     public static async Task<FakeKubeApiServer> StartAsync(FakeKubeOptions? options = null, TimeProvider? time = null)
     {
         options ??= new FakeKubeOptions();
@@ -127,6 +133,8 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
     {
         var req = ctx.Request;
         lock (RequestLog) RequestLog.Add($"{req.Method} {req.Path}{req.QueryString}");
+        LastAuthorization = req.Headers.Authorization.FirstOrDefault();
+        if (LastAuthorization is not null) Authorizations.TryAdd(LastAuthorization, 0);
         if (req.Method is "POST" or "PUT" or "PATCH" or "DELETE") Interlocked.Increment(ref _mutatingRequests);
         var route = Parse(req.Path.Value ?? "");
         try
