@@ -25,7 +25,7 @@ public static class ChildSpecs
         };
         if (plan.Queue.Kind != "in-process") args.AddRange(["--redis", plan.Queue.RedisUrl]);
         return new ChildSpec("trainer", LocalBinaries.Find("agentops-trainer", directory), args, StopOrder: 0, TrainerGrace,
-            new Dictionary<string, string> { ["AGENTOPS_TOKEN"] = token });
+            new Dictionary<string, string> { ["AGENTOPS_INGEST_TOKEN"] = token });
     }
 
     public static ChildSpec Gateway(LocalRunPlan plan, string token, string? directory = null) => new(
