@@ -61,3 +61,11 @@ public sealed class ListLoggerProvider : ILoggerProvider
         }
     }
 }
+
+/// <summary>Sandbox test classes run one after another: gVisor on the ptrace platform is CPU-hungry and
+/// this box has 2 cores, so running them in parallel only turns cell time limits into flaky failures.</summary>
+[CollectionDefinition(Name)]
+public sealed class SandboxCollection
+{
+    public const string Name = "sandbox";
+}

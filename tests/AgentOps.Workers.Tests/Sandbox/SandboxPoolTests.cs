@@ -4,6 +4,7 @@ using AgentOps.Workers.Sandbox.Pool;
 
 namespace AgentOps.Workers.Tests.Sandbox;
 
+[Collection(SandboxCollection.Name)]
 public sealed class SandboxPoolTests : IAsyncLifetime
 {
     private SandboxHarness _harness = null!;
@@ -26,22 +27,23 @@ public sealed class SandboxPoolTests : IAsyncLifetime
         measured.Collect();
         Assert.Equal(2, measured.Last("agentops_sandbox_warm"));
 
-        var pids = new HashSet<string>();
+        var ids = new HashSet<string>();
         for (var episode = 0; episode < 3; episode++)
         {
             await using var sb = await pool.AcquireAsync(wait.Token);
-            // Never reuse an interpreter: the previous episode's variable must not be here.
-            var leak = await sb.ExecuteAsync("secret_from_last_episode");
+            Assert.True(ids.Add(((PythonSandbox)sb).Id), "sandbox handed out twice");
+            // Never reuse an interpreter: the previous episode's variable and file must not be here.
+            var leak = await sb.ExecuteAsync("import os\nprint(os.listdir('.'))\nsecret_from_last_episode");
             Assert.Equal("NameError: name 'secret_from_last_episode' is not defined", leak.Error);
-            await sb.ExecuteAsync("secret_from_last_episode = 1");
-            var pid = await sb.ExecuteAsync("import os; os.getpid(), os.getcwd()");
-            Assert.True(pids.Add(pid.Stdout), $"interpreter reused: {pid.Stdout}");
+            Assert.Equal("[]\n", leak.Stdout);
+            var plant = await sb.ExecuteAsync("secret_from_last_episode = 1\nopen('left-behind.txt', 'w').write('x')");
+            Assert.True(plant.Ok, plant.Error);
         }
         await pool.WaitWarmAsync(2, wait.Token);
         measured.Collect();
         Assert.True(measured.Sum("agentops_sandbox_starts_total") >= 5, "2 warm + 3 replacements");
         Assert.True(measured.Count("agentops_sandbox_start_seconds") >= 5);
-        Assert.True(measured.Count("agentops_sandbox_cell_seconds") >= 9);
+        Assert.True(measured.Count("agentops_sandbox_cell_seconds") >= 6, "2 cells in each of 3 episodes");
     }
 
     [Fact]

@@ -34,7 +34,7 @@ internal sealed class GvisorRuntime : ISandboxRuntime
         _bundles = Path.Combine(dir, "bundles");
         Directory.CreateDirectory(_stateRoot);
         Directory.CreateDirectory(_bundles);
-        _python = PythonFiles.Discover(options.PythonPath);
+        _python = PythonFiles.DiscoverCached(options.PythonPath);
         _driver = ReplDriver.Materialize(options.EffectiveStateDir);
         // One skeleton per interpreter + library set: a different python gets a different root.
         var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
@@ -97,10 +97,18 @@ internal sealed class GvisorRuntime : ISandboxRuntime
 
     private async Task KillAsync(System.Diagnostics.Process runscRun, string id, string bundle)
     {
-        await DeleteContainerAsync(id, bundle).ConfigureAwait(false);
+        // `runsc run` holds the sandbox attached (--attached): killing its tree stops the sandbox, the gofer
+        // and everything inside at once; `delete --force` then only clears the state (0.1 s instead of a
+        // 5 s "stopping container: context deadline exceeded" when deleting a live one first).
         try { runscRun.Kill(entireProcessTree: true); }
         catch (InvalidOperationException) { } // already exited
         catch (System.ComponentModel.Win32Exception) { }
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            try { await runscRun.WaitForExitAsync(cts.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        await DeleteContainerAsync(id, bundle).ConfigureAwait(false);
     }
 
     /// <summary><c>runsc delete --force</c> kills the sandbox, its gofer and every process inside.</summary>

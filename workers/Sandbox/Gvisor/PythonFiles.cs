@@ -10,6 +10,12 @@ internal sealed partial record PythonFiles(string Binary, string StdlibDir, IRea
     [GeneratedRegex(@"(?:=>\s*)?(/\S+)\s+\(0x[0-9a-f]+\)")]
     private static partial Regex LddPath();
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<PythonFiles>> Cache = new();
+
+    /// <summary>ldd over lib-dynload takes 7 s on this loaded box, so it runs once per interpreter per process.</summary>
+    public static PythonFiles DiscoverCached(string python) =>
+        Cache.GetOrAdd(Path.GetFullPath(python), p => new Lazy<PythonFiles>(() => Discover(p))).Value;
+
     /// <summary>Finds the stdlib next to <paramref name="python"/> and runs ldd once over it and lib-dynload.</summary>
     public static PythonFiles Discover(string python)
     {

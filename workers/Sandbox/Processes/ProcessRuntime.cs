@@ -7,10 +7,11 @@ namespace AgentOps.Workers.Sandbox.Processes;
 /// <summary>
 /// The fallback where runsc is missing: the driver runs as a plain process with rlimits (RLIMIT_AS, NPROC,
 /// CPU, FSIZE, NOFILE, CORE via prlimit), a scrubbed environment and a private workspace folder as cwd.
-/// As root it also gets its own network namespace (no network), its own PID namespace (everything it
-/// starts dies with it, it cannot see or signal host processes) and a fresh unprivileged uid per sandbox
-/// (so NPROC counts only this sandbox and root-only files stay closed). Weaker than gVisor: it shares the
-/// host kernel and sees the host's world-readable files.
+/// As root it also gets its own network, PID and mount namespaces (no network; everything it starts dies
+/// with it; it cannot see or signal host processes; private /tmp; the executor's folders hidden; see
+/// <see cref="NamespaceScript"/>) and a fresh unprivileged uid per sandbox (so NPROC counts only this
+/// sandbox and root-only files stay closed). Weaker than gVisor: it shares the host kernel and sees the
+/// host's other world-readable files (e.g. /usr, /etc/passwd).
 /// </summary>
 internal sealed class ProcessRuntime : ISandboxRuntime
 {
@@ -29,18 +30,51 @@ internal sealed class ProcessRuntime : ISandboxRuntime
     {
         _options = options;
         _time = time;
-        _privileged = Libc.GetEuid() == 0;
+        var why = "not root";
+        _privileged = Libc.GetEuid() == 0 && NamespacesWork(out why);
+        if (Libc.GetEuid() == 0 && !_privileged)
+            SandboxLog.ProcessRuntimeIsWeaker(logger, "root, but namespaces are not available here (" + why + ")");
         _driver = ReplDriver.Materialize(options.EffectiveStateDir);
         _workspaces = Path.Combine(options.EffectiveStateDir, "process");
         Directory.CreateDirectory(_workspaces);
         Permissions.MakeDirWorldReadable(options.EffectiveStateDir);
         Permissions.MakeDirWorldReadable(_workspaces);
         SandboxLog.ProcessRuntimeIsWeaker(logger, _privileged
-            ? "own network and PID namespaces, a fresh uid per sandbox, rlimits; host kernel and world-readable host files are shared"
+            ? "own network, PID and mount namespaces, a fresh uid per sandbox, rlimits; the host kernel and world-readable host files outside the hidden folders are shared"
             : "not root: rlimits and a private folder only; network, host processes and host files are NOT isolated");
     }
 
     public string Name => "process";
+
+    /// <summary>Root inside a container without CAP_SYS_ADMIN cannot unshare: find out once, up front.</summary>
+    private static bool NamespacesWork(out string why)
+    {
+        var psi = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--propagation", "private", "--", "/bin/sh", "-c", "mount -t tmpfs agentops-probe /mnt" })
+            psi.ArgumentList.Add(a);
+        try
+        {
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var err = p.StandardError.ReadToEnd();
+            p.StandardOutput.ReadToEnd();
+            if (!p.WaitForExit(TimeSpan.FromSeconds(30))) { p.Kill(true); why = "unshare probe hung"; return false; }
+            why = p.ExitCode == 0 ? "" : $"unshare exited {p.ExitCode}: {err.Trim()}";
+            return p.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            why = "unshare not found: " + e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Host folders the sandbox must not see: the executor's binaries and working folder, the
+    /// sandbox state (other sandboxes' files), home folders.</summary>
+    private IEnumerable<string> HiddenPaths() =>
+        new[] { AppContext.BaseDirectory, Environment.CurrentDirectory, _options.EffectiveStateDir, "/root", "/home" }
+            .Select(p => Path.GetFullPath(p).TrimEnd('/'))
+            .Where(p => p.Length > 1 && p != "/usr" && !p.StartsWith("/usr/", StringComparison.Ordinal) && p != "/proc")
+            .Distinct();
 
     public async Task<InterpreterProcess> StartAsync(string sandboxId, CancellationToken cancellationToken)
     {
@@ -48,15 +82,31 @@ internal sealed class ProcessRuntime : ISandboxRuntime
         var workspace = Path.Combine(_workspaces, sandboxId);
         Directory.CreateDirectory(workspace);
         var uid = UidBase + (int)((uint)Interlocked.Increment(ref s_nextUid) % UidCount);
-        if (_privileged) Libc.Chown(workspace, uid, uid);
 
         var psi = new ProcessStartInfo { WorkingDirectory = workspace };
         var args = psi.ArgumentList;
+        var driver = _driver;
+        var home = workspace;
         if (_privileged)
         {
             psi.FileName = "unshare";
-            foreach (var a in new[] { "--net", "--pid", "--fork", "--kill-child", "--" }) args.Add(a);
+            foreach (var a in new[] { "--net", "--pid", "--mount", "--ipc", "--uts", "--fork", "--kill-child", "--propagation", "private", "--" })
+                args.Add(a);
+            args.Add("/bin/sh");
+            args.Add("-c");
+            args.Add(NamespaceScript.Text);
+            args.Add("agentops-sandbox");
+            args.Add(_driver);
+            args.Add(_options.ToolsDir is null ? "" : Path.GetFullPath(_options.ToolsDir));
+            args.Add(uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            args.Add(limits.WorkspaceMiB.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var hidden = HiddenPaths().ToList();
+            args.Add(hidden.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var h in hidden) args.Add(h);
+            args.Add("--");
             args.Add("prlimit");
+            driver = NamespaceScript.Driver;
+            home = NamespaceScript.Workspace;
         }
         else
         {
@@ -75,15 +125,19 @@ internal sealed class ProcessRuntime : ISandboxRuntime
             foreach (var a in new[] { "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--no-new-privs", "--" })
                 args.Add(a);
         }
-        foreach (var a in new[] { _options.PythonPath, "-S", "-s", "-B", _driver }) args.Add(a);
+        foreach (var a in new[] { _options.PythonPath, "-S", "-s", "-B", driver }) args.Add(a);
 
         psi.Environment.Clear();
         psi.Environment["PATH"] = "/usr/bin:/bin";
-        psi.Environment["HOME"] = workspace;
+        psi.Environment["HOME"] = home;
         psi.Environment["LANG"] = "C.UTF-8";
         psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        // One malloc arena: glibc reserves 64 MiB of address space per thread arena, which RLIMIT_AS counts
+        // (measured: VmSize 163 MiB -> 17 MiB for the idle driver).
+        psi.Environment["MALLOC_ARENA_MAX"] = "1";
         psi.Environment["AGENTOPS_OUTPUT_BYTES"] = limits.OutputBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (_options.ToolsDir is not null) psi.Environment["PYTHONPATH"] = Path.GetFullPath(_options.ToolsDir);
+        if (_privileged) psi.Environment["PYTHONPATH"] = NamespaceScript.Tools;
+        else if (_options.ToolsDir is not null) psi.Environment["PYTHONPATH"] = Path.GetFullPath(_options.ToolsDir);
 
         try
         {

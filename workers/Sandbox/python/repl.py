@@ -66,6 +66,9 @@ class CellWriter:
     def write(self, s):
         if not isinstance(s, str):
             raise TypeError("write() argument must be str, not " + type(s).__name__)
+        room = self.capture.cap - self.capture.size
+        if len(s) > room:
+            s = s[:room + 1]  # never encode more than can be kept (a 100 MB string must not double in memory)
         if not self.capture.add(self.stream, s.encode("utf-8", "replace")):
             raise OutputLimitExceeded(
                 "cell output exceeded the %d-byte limit (stdout+stderr); the rest was dropped" % OUTPUT_CAP)
@@ -186,6 +189,8 @@ def main():
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
+    # Small stacks for the two drain threads: under RLIMIT_AS every reserved byte counts (8 MiB by default).
+    threading.stack_size(256 * 1024)
     capture = Capture(OUTPUT_CAP)
     drains = [FdDrain(capture, "stdout", 1), FdDrain(capture, "stderr", 2)]
     cell_out = CellWriter(capture, "stdout", 1)
@@ -194,9 +199,13 @@ def main():
     sys.argv = [""]
 
     def send(obj):
-        proto_out.write(json.dumps(obj).encode("ascii") + b"\n")
+        # Raw writes may be short (gVisor returns a partial count on a full host pipe): loop until all is out.
+        data = memoryview(json.dumps(obj).encode("ascii") + b"\n")
+        while data:
+            data = data[proto_out.write(data) or 0:]
 
-    send({"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
+    main_pid = os.getpid()
+    send({"ready": True, "pid": main_pid, "python": sys.version.split()[0]})
     reader = proto_in
     while True:
         line = reader.readline()
@@ -222,6 +231,8 @@ def main():
             except BaseException as e2:
                 error, tb = "%s (while formatting %s)" % (error_line(e2), type(e).__name__), None
             e = None
+        if os.getpid() != main_pid:
+            os._exit(0)  # a child the cell forked came back out of the cell: only the driver speaks the protocol
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         for d in drains:
             d.sync()
