@@ -9,5 +9,6 @@ public static class BenchRegistry
         new Pipeline.PipelineBench(),
         new Queue.QueueBench(),
         new Torch.TorchBench(),
+        new ScriptedEpisodesBench(),
     ];
 }
