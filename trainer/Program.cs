@@ -68,10 +68,7 @@ catch (Exception e) when (e is ManifestException or IOException)
 
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information));
 var log = loggers.CreateLogger("agentops.trainer");
-TorchRuntime.Initialize();
-var gemm = GemmCheck.Measure(size: 512, repeats: 3);
-log.LogInformation("GEMM check: {Report}", gemm.Describe());
-if (gemm.Warning is { } warning) log.LogWarning("{Warning}", warning);
+TorchStartup.Run(log);
 
 var options = ManifestOptions.From(manifest, new TrainerOptions
 {
