@@ -20,6 +20,9 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
     public async Task<int> RunAsync(LocalRunPlan plan, RunOptions options, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(plan.LogDir);
+        // Every child reads RUN_DIR/manifest.yaml: what this run was started with, even from stdin or an edited file.
+        File.WriteAllText(plan.ManifestCopy, plan.Manifest.Text);
+        plan = plan with { Manifest = plan.Manifest with { Path = plan.ManifestCopy } };
         if (plan.Queue.StartRedis) Directory.CreateDirectory(Path.Combine(plan.RunDir, "redis"));
         var token = RunToken.LoadOrCreate(plan.RunDir);
         var children = new List<ChildSpec>();

@@ -21,7 +21,8 @@ public static class ManifestLoader
     {
         if (!File.Exists(path))
             throw new ManifestInvalidException(path, [$"FILE: no such file, got {path}"]);
-        var result = Manifests.ParseTrainingRun(File.ReadAllText(path));
+        var text = File.ReadAllText(path);
+        var result = Manifests.ParseTrainingRun(text);
         if (!result.IsValid)
             throw new ManifestInvalidException(path, result.Errors.Select(e => e.ToString()).ToArray());
         var run = result.Value!;
@@ -46,6 +47,7 @@ public static class ManifestLoader
             ExportSftJsonl: spec.Export.SftJsonl,
             Preset: spec.Policy.Preset,
             QueueMaxBacklog: spec.Queue.MaxBacklog,
-            QueueMaxLength: spec.Queue.MaxLength);
+            QueueMaxLength: spec.Queue.MaxLength,
+            Text: text);
     }
 }

@@ -21,4 +21,5 @@ public sealed record RunManifest(
     bool ExportSftJsonl,
     string Preset,
     int QueueMaxBacklog = 10_000,
-    int QueueMaxLength = 100_000);
+    int QueueMaxLength = 100_000,
+    string Text = "");
