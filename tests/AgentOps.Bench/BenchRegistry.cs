@@ -5,5 +5,6 @@ public static class BenchRegistry
 {
     public static IReadOnlyList<IBench> All { get; } =
     [
+        new Sandbox.SandboxBench(),
     ];
 }
