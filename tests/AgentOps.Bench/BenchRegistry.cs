@@ -10,5 +10,6 @@ public static class BenchRegistry
         new Queue.QueueBench(),
         new Torch.TorchBench(),
         new ScriptedEpisodesBench(),
+        new Sandbox.SandboxBench(),
     ];
 }

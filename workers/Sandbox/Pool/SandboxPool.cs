@@ -67,7 +67,8 @@ public sealed class SandboxPool : IAsyncDisposable
             var starting = Volatile.Read(ref _starting);
             if (WarmCount + starting >= _warmTarget) return;
             if (Interlocked.CompareExchange(ref _starting, starting + 1, starting) != starting) continue;
-            var task = StartOneAsync();
+            // On the thread pool: Process.Start forks synchronously (tens of ms), which must not sit on Acquire's path.
+            var task = Task.Run(StartOneAsync);
             _filling[task] = 0;
             _ = task.ContinueWith(t => _filling.TryRemove(t, out _), TaskScheduler.Default);
         }

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using AgentOps.Workers.Sandbox;
+using AgentOps.Workers.Sandbox.Pool;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AgentOps.Bench.Sandbox;
+
+/// <summary>
+/// Sandbox start-up and cell throughput on this machine, for both runtimes: cold start (launch to the
+/// driver's ready banner), warm acquire from the pool, trivial-cell latency p50/p99 in one warm
+/// interpreter, and cells/s with N sandboxes running cells in parallel.
+/// </summary>
+public sealed class SandboxBench : IBench
+{
+    private const int ColdStarts = 5;
+    private const int LatencyCells = 200;
+    private static readonly TimeSpan ThroughputWindow = TimeSpan.FromSeconds(5);
+
+    public string Name => "sandbox";
+
+    public async Task RunAsync(BenchTable table)
+    {
+        foreach (var runtime in new[] { "process", "gvisor" })
+        {
+            var state = Directory.CreateTempSubdirectory("agentops-bench-sbx-").FullName;
+            using var metrics = new SandboxMetrics();
+            try
+            {
+                var factory = SandboxFactory.Create(new SandboxOptions(Runtime: runtime, StateDir: state), NullLoggerFactory.Instance, metrics);
+                await ColdStartAsync(table, factory);
+                await WarmAcquireAsync(table, factory);
+                await CellLatencyAsync(table, factory);
+                foreach (var n in new[] { 1, 2, 4 }) await ThroughputAsync(table, factory, n);
+            }
+            finally
+            {
+                Directory.Delete(state, recursive: true);
+            }
+        }
+    }
+
+    private static async Task ColdStartAsync(BenchTable table, SandboxFactory factory)
+    {
+        var times = new List<double>();
+        await (await factory.StartAsync()).DisposeAsync(); // first start pays one-time setup (ldd, driver file)
+        for (var i = 0; i < ColdStarts; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            var sb = await factory.StartAsync();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+            await sb.DisposeAsync();
+        }
+        table.Add("sandbox", $"{factory.Runtime} cold start p50", Percentile(times, 50), "ms", $"launch to ready, {ColdStarts} starts");
+    }
+
+    private static async Task WarmAcquireAsync(BenchTable table, SandboxFactory factory)
+    {
+        await using var pool = new SandboxPool(factory, warm: 2, NullLoggerFactory.Instance);
+        var times = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            await pool.WaitWarmAsync(1);
+            var sw = Stopwatch.StartNew();
+            await using var sb = await pool.AcquireAsync();
+            await sb.ExecuteAsync("1 + 1");
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        table.Add("sandbox", $"{factory.Runtime} warm acquire + first cell p50", Percentile(times, 50), "ms", "from a SandboxPool with 2 warm");
+    }
+
+    private static async Task CellLatencyAsync(BenchTable table, SandboxFactory factory)
+    {
+        await using var sb = await factory.StartAsync();
+        for (var i = 0; i < 10; i++) await sb.ExecuteAsync("1 + 1");
+        var times = new List<double>();
+        for (var i = 0; i < LatencyCells; i++)
+        {
+            var r = await sb.ExecuteAsync("x = 1 + 1\nx");
+            if (!r.Ok) throw new InvalidOperationException($"trivial cell failed: {r.Error}");
+            times.Add(r.Duration.TotalMilliseconds);
+        }
+        table.Add("sandbox", $"{factory.Runtime} trivial cell p50", Percentile(times, 50), "ms", $"{LatencyCells} cells, one warm interpreter");
+        table.Add("sandbox", $"{factory.Runtime} trivial cell p99", Percentile(times, 99), "ms", $"{LatencyCells} cells, one warm interpreter");
+    }
+
+    private static async Task ThroughputAsync(BenchTable table, SandboxFactory factory, int parallel)
+    {
+        var sandboxes = await Task.WhenAll(Enumerable.Range(0, parallel).Select(_ => factory.StartAsync()));
+        try
+        {
+            var stop = Stopwatch.StartNew();
+            var counts = await Task.WhenAll(sandboxes.Select(async sb =>
+            {
+                var n = 0;
+                while (stop.Elapsed < ThroughputWindow)
+                {
+                    var r = await sb.ExecuteAsync("sum(i * i for i in range(100))");
+                    if (!r.Ok) throw new InvalidOperationException($"cell failed: {r.Error}");
+                    n++;
+                }
+                return n;
+            }));
+            table.Add("sandbox", $"{factory.Runtime} cells/s, {parallel} parallel", counts.Sum() / stop.Elapsed.TotalSeconds, "cells/s",
+                $"{Environment.ProcessorCount} cores, {ThroughputWindow.TotalSeconds:0} s window");
+        }
+        finally
+        {
+            foreach (var sb in sandboxes) await sb.DisposeAsync();
+        }
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+    }
+}
