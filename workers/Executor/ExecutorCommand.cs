@@ -58,7 +58,9 @@ public static class ExecutorCommand
         var toolsDir = cl.ToolsDir ?? Directory.CreateTempSubdirectory("agentops-tools-").FullName;
         ToolsFolder.Write(toolsDir, envOptions.Seed);
         var concurrency = Math.Max(1, cl.Concurrency ?? run.Spec.Sandbox.WarmPerReplica);
-        var settings = new ExecutorSettings(run.Metadata.Name, executor, envOptions, ManifestMapping.Agent(run), cl.Split, cl.Episodes,
+        // Eval measures the policy greedily (temperature 0), as the held-out numbers in reports assume.
+        var agent = cl.Split == "eval" ? ManifestMapping.Agent(run) with { Temperature = 0 } : ManifestMapping.Agent(run);
+        var settings = new ExecutorSettings(run.Metadata.Name, executor, envOptions, agent, cl.Split, cl.Episodes,
             run.Spec.Algorithm.GroupSize, concurrency, cl.RecoverRate);
         settings.Validate();
 
