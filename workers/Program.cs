@@ -7,6 +7,8 @@ switch (role)
 {
     case "executor":
         return await AgentOps.Workers.Executor.ExecutorCommand.RunAsync(rest);
+    case "gateway":
+        return await AgentOps.Workers.Gateway.GatewayCommand.RunAsync(rest);
     default:
         Console.Error.WriteLine("usage: agentops-workers <executor|gateway> [options]");
         return 2;

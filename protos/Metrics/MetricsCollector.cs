@@ -85,10 +85,9 @@ public sealed class MetricsCollector : IDisposable
             _families.TryRemove(new KeyValuePair<string, MetricFamily>(b.Family.Name, b.Family));
     }
 
-    private static void Record<T>(object? state, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct
+    private static void Record(object? state, double v, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         if (state is not Binding b) return;
-        var v = Convert.ToDouble(value, CultureInfo.InvariantCulture);
         var series = b.Family.GetSeries(LabelSet(b.StaticTags, tags));
         switch (b.Family.Kind)
         {

@@ -34,6 +34,7 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
     {
         QueueArguments.CheckTrajectory(trajectory);
         cancellationToken.ThrowIfCancellationRequested();
+        var copy = trajectory.Clone(); // the caller may reuse its message; the queue keeps what was appended
         TaskCompletionSource signal;
         lock (_lock)
         {
@@ -42,7 +43,7 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
             ExpireIds(now);
             if (_ids.ContainsKey(trajectory.TrajectoryId)) return Task.FromResult(AppendOutcome.Duplicate);
             var seq = _nextSeq++;
-            _entries[seq] = trajectory.Clone(); // the caller may reuse its message; the queue keeps what was appended
+            _entries[seq] = copy;
             var expires = now + (long)(_options.IdempotencyTtl.TotalSeconds * _time.TimestampFrequency);
             _ids[trajectory.TrajectoryId] = (seq, expires);
             _idExpiry.Enqueue((trajectory.TrajectoryId, expires));

@@ -5,6 +5,9 @@ public static class BenchRegistry
 {
     public static IReadOnlyList<IBench> All { get; } =
     [
+        new Grpc.GrpcClientStreamingBench(),
+        new Pipeline.PipelineBench(),
+        new Queue.QueueBench(),
         new ScriptedEpisodesBench(),
     ];
 }

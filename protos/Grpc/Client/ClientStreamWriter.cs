@@ -6,16 +6,18 @@ namespace AgentOps.Protos.Grpc;
 /// Writes a client stream with write combining: messages are framed into a buffer and one pump task moves
 /// whole buffers to the HTTP/2 stream, so while one write is on the wire the next messages gather into
 /// one larger write. WriteAsync returns once the message is buffered, and waits when more than
-/// <see cref="HighWaterBytes"/> are queued (backpressure from the connection's flow control).
+/// <see cref="HighWaterBytes"/> are queued until the pump takes that buffer (double buffering: one buffer on
+/// the wire, one filling), which is the backpressure of the connection's flow control.
 /// </summary>
 internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest, TResponse> call, ClientStreamContent content)
     : IClientStreamWriter<TRequest>
 {
-    private const int HighWaterBytes = 256 * 1024;
+    private const int HighWaterBytes = 512 * 1024;
     private readonly object _lock = new();
     private ArrayBufferWriter<byte> _pending = new(64 * 1024);
     private ArrayBufferWriter<byte> _spare = new(64 * 1024);
     private Task _pump = Task.CompletedTask;
+    private TaskCompletionSource? _space;
     private bool _pumping;
     private bool _completed;
     private Exception? _error;
@@ -45,7 +47,12 @@ internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest,
                     _pumping = true;
                     _pump = PumpAsync(stream);
                 }
-                wait = _pending.WrittenCount >= HighWaterBytes ? _pump : Task.CompletedTask;
+                if (_pending.WrittenCount >= HighWaterBytes)
+                {
+                    _space ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = _space.Task;
+                }
+                else wait = Task.CompletedTask;
             }
         }
         try
@@ -66,6 +73,7 @@ internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest,
             while (true)
             {
                 ArrayBufferWriter<byte> batch;
+                TaskCompletionSource? space;
                 lock (_lock)
                 {
                     if (_pending.WrittenCount == 0)
@@ -76,7 +84,10 @@ internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest,
                     batch = _pending;
                     _pending = _spare;
                     _spare = batch;
+                    space = _space;
+                    _space = null;
                 }
+                space?.TrySetResult();
                 await stream.WriteAsync(batch.WrittenMemory, call.CallToken).ConfigureAwait(false);
                 batch.ResetWrittenCount();
                 bool idle;
@@ -86,11 +97,15 @@ internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest,
         }
         catch (Exception e)
         {
+            TaskCompletionSource? space;
             lock (_lock)
             {
                 _error = e;
                 _pumping = false;
+                space = _space;
+                _space = null;
             }
+            space?.TrySetException(e);
             throw;
         }
     }

@@ -26,6 +26,7 @@ internal sealed class GrpcCall<TRequest, TResponse> : IDisposable
     private volatile bool _deadlineHit;
     private volatile bool _disposed;
     private Task<bool> _responseReady = Task.FromResult(false);
+    private ClientStreamContent? _content;
     private HttpResponseMessage? _response;
     private PipeReader? _reader;
     private Status? _status;
@@ -62,7 +63,7 @@ internal sealed class GrpcCall<TRequest, TResponse> : IDisposable
 
     public IClientStreamWriter<TRequest> StartClientStreaming()
     {
-        var content = new ClientStreamContent();
+        var content = _content = new ClientStreamContent();
         var writer = new ClientStreamWriter<TRequest, TResponse>(this, content);
         Send(content);
         return writer;
@@ -249,6 +250,8 @@ internal sealed class GrpcCall<TRequest, TResponse> : IDisposable
         _headers.TrySetResult(new Metadata());
         _statusTcs.TrySetResult(status);
         _deadlineTimer?.Dispose();
+        // A writer still waiting for the request stream (e.g. the connection was refused) must not wait forever.
+        _content?.Fail(new RpcException(status));
     }
 
     public Status GetStatus() => _status ?? throw new InvalidOperationException("Unable to get the status because the call is not complete.");
