@@ -58,7 +58,9 @@ public static class ExecutorCommand
         var toolsDir = cl.ToolsDir ?? Directory.CreateTempSubdirectory("agentops-tools-").FullName;
         ToolsFolder.Write(toolsDir, envOptions.Seed);
         var concurrency = Math.Max(1, cl.Concurrency ?? run.Spec.Sandbox.WarmPerReplica);
-        var settings = new ExecutorSettings(run.Metadata.Name, executor, envOptions, ManifestMapping.Agent(run), cl.Split, cl.Episodes,
+        // Eval measures the policy greedily (temperature 0), as the held-out numbers in reports assume.
+        var agent = cl.Split == "eval" ? ManifestMapping.Agent(run) with { Temperature = 0 } : ManifestMapping.Agent(run);
+        var settings = new ExecutorSettings(run.Metadata.Name, executor, envOptions, agent, cl.Split, cl.Episodes,
             run.Spec.Algorithm.GroupSize, concurrency, cl.RecoverRate);
         settings.Validate();
 
@@ -85,7 +87,8 @@ public static class ExecutorCommand
         using var gatewayChannel = cl.Results is null ? GrpcChannel.ForAddress(cl.Gateway!) : null;
         ITrajectorySink sink = cl.Results is not null
             ? new ResultsFileSink(cl.Results)
-            : new GatewaySink(new TrajectoryIngest.TrajectoryIngestClient(gatewayChannel!), cl.Token, metrics, time);
+            : new PusherSink(new AgentOps.Workers.Pipeline.TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(gatewayChannel!),
+                new AgentOps.Workers.Pipeline.PusherOptions { BearerToken = cl.Token, TimeProvider = time }));
         if (cl.SftExport is not null) sink = new ExportingSink(sink, ManifestMapping.ExportFilter(run), cl.SftExport);
         await using (sink)
         {

@@ -17,7 +17,6 @@ public sealed class ExecutorMetrics : IDisposable
     private readonly Histogram<double> _generate;
     private readonly Histogram<double> _sandbox;
     private readonly Histogram<double> _episodeSeconds;
-    private readonly Counter<long> _pushRetries;
 
     public ExecutorMetrics()
     {
@@ -29,7 +28,6 @@ public sealed class ExecutorMetrics : IDisposable
         _generate = _meter.CreateHistogram<double>("agentops_executor_generate", "s", "Time waiting for the policy per episode.");
         _sandbox = _meter.CreateHistogram<double>("agentops_executor_sandbox", "s", "Time running cells per episode.");
         _episodeSeconds = _meter.CreateHistogram<double>("agentops_executor_episode", "s", "Wall time per episode.");
-        _pushRetries = _meter.CreateCounter<long>("agentops_executor_push_retries", description: "Pushes retried after a transient gateway error.");
     }
 
     public void Record(Trajectory t)
@@ -44,8 +42,6 @@ public sealed class ExecutorMetrics : IDisposable
         _sandbox.Record(t.Timings.SandboxSeconds, env);
         _episodeSeconds.Record(t.Timings.TotalSeconds, env);
     }
-
-    public void PushRetried() => _pushRetries.Add(1);
 
     /// <summary>"answered", "truncated", "infra_sandbox_crashed", … (the enum name without its prefix).</summary>
     public static string OutcomeLabel(OutcomeStatus status) => status switch
