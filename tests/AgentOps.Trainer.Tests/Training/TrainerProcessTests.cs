@@ -102,6 +102,30 @@ public partial class TrainerProcessTests
         }
     }
 
+    [Fact]
+    public async Task Sigterm_while_waiting_for_data_writes_a_checkpoint_and_exits_cleanly()
+    {
+        using var dir = new TempDirectory("agentops-trainer-sigterm");
+        var manifest = Path.Combine(dir.Path, "run.yaml");
+        await File.WriteAllTextAsync(manifest, Manifest.Replace("steps: 3, batchSize: 4", "steps: 100, batchSize: 4").Replace("everySteps: 2", "everySteps: 1000"));
+        var runDir = Path.Combine(dir.Path, "run");
+        using var trainer = StartTrainer(manifest, runDir);
+        var (grpcPort, metricsPort) = await WaitForPorts(trainer);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        await Push(channel, Enumerable.Range(0, 8).Select(i => Demonstration($"demo-{i}", i)));
+        await WaitForStatus(http, s => s.GetProperty("step").GetInt64() >= 2, trainer);
+        Assert.False(Directory.Exists(Path.Combine(runDir, "checkpoints", "latest")), "no periodic checkpoint before SIGTERM");
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", trainer.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        Assert.True(trainer.WaitForExit(TimeSpan.FromSeconds(60)), $"trainer did not exit after SIGTERM: {trainer.OutputTail}");
+        var state = await File.ReadAllTextAsync(Path.Combine(runDir, "checkpoints", "latest", "state.json"));
+        using var json = JsonDocument.Parse(state);
+        var step = json.RootElement.EnumerateObject().First(p => p.Name.Equals("step", StringComparison.OrdinalIgnoreCase)).Value.GetInt64();
+        Assert.Equal(2, step);
+    }
+
     private static ExternalProcess StartTrainer(string manifest, string runDir)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "agentops-trainer.dll");
