@@ -7,5 +7,6 @@ public static class BenchRegistry
     [
         new Grpc.GrpcClientStreamingBench(),
         new Queue.QueueBench(),
+        new Operator.OperatorBench(),
     ];
 }
