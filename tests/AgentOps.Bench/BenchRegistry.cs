@@ -11,5 +11,6 @@ public static class BenchRegistry
         new Torch.TorchBench(),
         new ScriptedEpisodesBench(),
         new Sandbox.SandboxBench(),
+        new Operator.OperatorBench(),
     ];
 }

@@ -90,9 +90,15 @@ public sealed class FakeKubeStore
         {
             if (afterRv < _compactedThrough)
                 throw new FakeKubeError(410, "Expired", $"too old resource version: {afterRv} ({_compactedThrough})");
-            var start = _log.FindIndex(e => e.Rv > afterRv);
-            if (start < 0) return ([], _rv);
-            return (_log.Skip(start).Where(e => e.Resource == resource && (ns is null || e.Ns == ns)
+            // The log is ordered by resourceVersion: binary-search the first entry after afterRv.
+            int lo = 0, hi = _log.Count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) / 2;
+                if (_log[mid].Rv <= afterRv) lo = mid + 1; else hi = mid;
+            }
+            if (lo >= _log.Count) return ([], _rv);
+            return (_log.Skip(lo).Where(e => e.Resource == resource && (ns is null || e.Ns == ns)
                 && (labels is null || labels.All(l => (string?)e.Object["metadata"]?["labels"]?[l.Key] == l.Value))).ToList(), _rv);
         }
     }
