@@ -6,6 +6,8 @@ public static class BenchRegistry
     public static IReadOnlyList<IBench> All { get; } =
     [
         new Grpc.GrpcClientStreamingBench(),
+        new Pipeline.PipelineBench(),
         new Queue.QueueBench(),
+        new Torch.TorchBench(),
     ];
 }

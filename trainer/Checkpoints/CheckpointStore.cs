@@ -151,10 +151,13 @@ public sealed partial class CheckpointStore(string root, TimeProvider? time = nu
     }
 
     /// <summary>Restores weights (and optimizer moments and step when <paramref name="optimizer"/> is given) from a
-    /// checkpoint folder into existing objects; returns its <see cref="TrainerState"/>. Shapes must match exactly.</summary>
+    /// checkpoint folder into existing objects; returns its <see cref="TrainerState"/>. Every shape field of the
+    /// <see cref="ModelConfig"/> must match (the context length may differ).</summary>
     public static TrainerState LoadInto(string dir, Transformer model, AdamW? optimizer)
     {
-        var saved = ReadConfig(dir);
+        // The weights depend on every shape field but not on the context length (rotary tables are computed) or
+        // the preset's name, so a checkpoint may be served or trained further with a longer context.
+        var saved = ReadConfig(dir) with { ContextLength = model.Config.ContextLength, Preset = model.Config.Preset };
         if (saved != model.Config)
             throw new InvalidDataException($"checkpoint {dir}: saved for model {JsonSerializer.Serialize(saved, Json)}, loading into {JsonSerializer.Serialize(model.Config, Json)}");
         using var scope = DisposeScope.Begin();

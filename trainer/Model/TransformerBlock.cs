@@ -27,10 +27,7 @@ public sealed class TransformerBlock : Module
     {
         long b = x.Size(0), t = x.Size(1);
         var h = Functional.RmsNorm(x, _attnNorm, _c.NormEps);
-        var qkv = Tensor.Linear(h, _wqkv).View(b, t, 3, _c.Heads, _c.HeadDim).Permute(2, 0, 3, 1, 4);
-        var q = Functional.Rotary(qkv.Select(0, 0), cos, sin);
-        var k = Functional.Rotary(qkv.Select(0, 1), cos, sin);
-        var v = qkv.Select(0, 2);
+        var (q, k, v) = Functional.QkvRotary(Tensor.Linear(h, _wqkv), _c.Heads, cos, sin);
         if (cache != null)
         {
             cache.Keys[layer].Narrow(2, start, t).CopyFrom_(k);
@@ -41,7 +38,6 @@ public sealed class TransformerBlock : Module
         var att = Functional.Attention(q, k, v, causal: true, keyValid).Transpose(1, 2).Reshape(b, t, _c.Dim);
         x = x + Tensor.Linear(att, _wo);
         var gu = Tensor.Linear(Functional.RmsNorm(x, _mlpNorm, _c.NormEps), _wGateUp);
-        var act = gu.Narrow(-1, 0, _c.MlpHidden).Silu() * gu.Narrow(-1, _c.MlpHidden, _c.MlpHidden);
-        return x + Tensor.Linear(act, _wDown);
+        return x + Tensor.Linear(Functional.SwiGlu(gu), _wDown);
     }
 }

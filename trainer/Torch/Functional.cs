@@ -10,6 +10,17 @@ public static class Functional
     /// <summary>Rotary position embedding, GPT-NeoX "rotate half" layout: x [B,H,T,D], cos/sin broadcastable to it.</summary>
     public static Tensor Rotary(Tensor x, Tensor cos, Tensor sin) => new(Native.ato_rotary(x.Handle, cos.Handle, sin.Handle));
 
+    /// <summary>SwiGLU (Shazeer 2020): silu(gate) * up for a fused [.., 2H] gate|up projection -> [.., H].</summary>
+    public static Tensor SwiGlu(Tensor gateUp) => new(Native.ato_swiglu(gateUp.Handle));
+
+    /// <summary>Splits a fused [B, T, 3*H*D] projection into q, k, v [B, H, T, D], rotary applied to q and k.</summary>
+    public static unsafe (Tensor Q, Tensor K, Tensor V) QkvRotary(Tensor qkv, int heads, Tensor cos, Tensor sin)
+    {
+        var out3 = stackalloc nint[3];
+        Native.Check(Native.ato_qkv_rotary(qkv.Handle, heads, cos.Handle, sin.Handle, out3));
+        return (new Tensor(out3[0]), new Tensor(out3[1]), new Tensor(out3[2]));
+    }
+
     /// <summary>
     /// softmax(q k^T / sqrt(D)) v with q [B,H,Tq,D], k/v [B,H,Tk,D]. <paramref name="causal"/>: query i sees keys
     /// j &lt;= i + (Tk - Tq) (so a decode step with a KV cache is causal too). <paramref name="keyValid"/> [B,Tk] bool,

@@ -13,7 +13,16 @@ public sealed record TrainerOptions
     public int MetricsPort { get; init; } = 9100;
     /// <summary>Empty: in-process queue plus the embedded TrajectoryIngest on the gRPC port.</summary>
     public string RedisUrl { get; init; } = "";
+    /// <summary>Bearer token the embedded TrajectoryIngest requires (empty: none).</summary>
     public string IngestToken { get; init; } = "";
+    /// <summary>The embedded ingest answers RESOURCE_EXHAUSTED above this many unconsumed trajectories.</summary>
+    public long MaxBacklog { get; init; } = 10_000;
+    /// <summary>Serve a checkpoint's policy only (evaluation): no queue, no training.</summary>
+    public bool ServeOnly { get; init; }
+    /// <summary>The checkpoint folder <see cref="ServeOnly"/> serves.</summary>
+    public string ServeCheckpoint { get; init; } = "";
+    /// <summary>After the last step, keep serving (phase "done") this long so executors see it, then exit.</summary>
+    public TimeSpan LingerAfterDone { get; init; } = TimeSpan.FromSeconds(10);
     public int Seed { get; init; } = 1;
 
     // Model
@@ -27,6 +36,8 @@ public sealed record TrainerOptions
     public int SftSteps { get; init; } = 300;
     public int SftBatchSize { get; init; } = 32;
     public double SftLearningRate { get; init; } = 3e-3;
+    /// <summary>Linear warmup of the cold start (the manifest has none: DESIGN.md's recipe is lr 3e-3 with warmup).</summary>
+    public int SftWarmupSteps { get; init; } = 10;
 
     // RL
     public string Algorithm { get; init; } = "grpo";

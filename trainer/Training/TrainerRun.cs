@@ -51,7 +51,8 @@ public sealed class TrainerRun : IAsyncDisposable
         Learner = new Learner(options, config);
         Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter));
         Resume();
-        _phase = TrainerPhase.At(_step, options);
+        // Serve-only answers phase "rl": evaluation executors sample from the policy.
+        _phase = options.ServeOnly ? TrainerPhase.Rl : TrainerPhase.At(_step, options);
         Status = new TrainerStatus(_phase, _step, options.TotalSteps, Learner.Gate.Version);
         _metrics.SetPhase(_phase);
     }
@@ -66,6 +67,15 @@ public sealed class TrainerRun : IAsyncDisposable
 
     private void Resume()
     {
+        if (_options.ServeOnly)
+        {
+            var serve = _options.ServeCheckpoint.Length > 0 ? _options.ServeCheckpoint
+                : throw new ArgumentException("--checkpoint: --serve-only needs a checkpoint folder, got none");
+            var st = CheckpointStore.LoadInto(serve, Learner.Policy, null);
+            Learner.Gate.Reset(st.PolicyVersion, () => { });
+            TrainerLog.Resumed(_log, serve, st.Step, st.PolicyVersion, "serve-only");
+            return;
+        }
         var latest = _checkpoints.LatestPath();
         var from = latest ?? (_options.InitCheckpoint.Length > 0 ? _options.InitCheckpoint : null);
         if (from is null) return;
@@ -92,12 +102,16 @@ public sealed class TrainerRun : IAsyncDisposable
     /// <summary>Opens the queue, starts the consumer, the gRPC server and the metrics server.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var embedded = _options.RedisUrl.Length == 0;
-        _queue = embedded
+        var embedded = _options.RedisUrl.Length == 0 && !_options.ServeOnly;
+        if (!_options.ServeOnly)
+            _queue = _options.RedisUrl.Length == 0
             ? new InProcessTrajectoryQueue()
             : await RedisTrajectoryQueue.ConnectAsync(_options.RedisUrl, new RedisQueueOptions { RunId = _options.RunId }).ConfigureAwait(false);
-        _consumer = new TrajectoryConsumer(_queue, Handoff, new TrajectoryConsumerOptions { BatchSize = _options.ReadBatch, ClaimIdle = _options.ReclaimIdle, TimeProvider = _time });
-        _consumerTask = Task.Run(() => _consumer.RunAsync(_stopConsumer.Token), CancellationToken.None);
+        if (_queue is not null)
+        {
+            _consumer = new TrajectoryConsumer(_queue, Handoff, new TrajectoryConsumerOptions { BatchSize = _options.ReadBatch, ClaimIdle = _options.ReclaimIdle, TimeProvider = _time });
+            _consumerTask = Task.Run(() => _consumer.RunAsync(_stopConsumer.Token), CancellationToken.None);
+        }
 
         var generator = new Generator(Learner.Policy);
         var backend = new GenerationBackend(generator, _options.Seed);
@@ -108,10 +122,11 @@ public sealed class TrainerRun : IAsyncDisposable
         };
         if (embedded)
         {
-            var ingest = new TrajectoryIngestService(_queue, new IngestOptions
+            var ingest = new TrajectoryIngestService(_queue!, new IngestOptions
             {
                 RunId = _options.RunId,
                 BearerToken = _options.IngestToken.Length > 0 ? _options.IngestToken : null,
+                MaxBacklog = _options.MaxBacklog,
             }, logger: _loggers.CreateLogger<TrajectoryIngestService>());
             services.Add(TrajectoryIngest.BindService(ingest));
         }
@@ -161,6 +176,12 @@ public sealed class TrainerRun : IAsyncDisposable
     /// <summary>Runs the remaining steps; returns when done or cancelled (a checkpoint is written either way).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        if (_options.ServeOnly)
+        {
+            try { await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            return;
+        }
         var lastIngested = Buffer.Counters.Ingested;
         var lastTime = _time.GetTimestamp();
         try
@@ -192,6 +213,9 @@ public sealed class TrainerRun : IAsyncDisposable
                 _metrics.Dropped("uniform_group", delta.DroppedGroupTrajectories);
                 _metrics.Dropped("split", delta.DroppedSplit);
                 _step++;
+                // Executors follow the phase through Info/status: switch as soon as the step that ends one is done.
+                var next = TrainerPhase.At(_step, _options);
+                if (next != _phase && next != TrainerPhase.Done) EnterPhase(next);
                 var now = _time.GetTimestamp();
                 var elapsed = Math.Max(_time.GetElapsedTime(lastTime, now).TotalSeconds, 1e-9);
                 var ingested = Buffer.Counters.Ingested;
@@ -246,7 +270,7 @@ public sealed class TrainerRun : IAsyncDisposable
             if (!await WaitAsync(cancellationToken, Buffer.DemonstrationCount, need, "demonstrations").ConfigureAwait(false)) return null;
         }
         var demos = Buffer.TakeDemonstrations(need);
-        var lr = LearningRateSchedule.At(_step, _options.SftLearningRate, _options.WarmupSteps);
+        var lr = LearningRateSchedule.At(_step, _options.SftLearningRate, _options.SftWarmupSteps);
         return await Task.Run(() => Learner.SftStep(demos, lr), CancellationToken.None).ConfigureAwait(false);
     }
 

@@ -60,20 +60,23 @@ void fail(const char* what) { g_last_error = what; }
 }  // namespace
 
 // Catch everything libtorch throws; c10::Error carries a backtrace we leave out of the message.
-#define ATO_TRY(expr, on_error)                                     \
-  try {                                                             \
-    expr;                                                           \
-  } catch (const c10::Error& e) {                                   \
-    fail(e.what_without_backtrace());                               \
-  } catch (const std::exception& e) {                               \
-    fail(e.what());                                                 \
-  } catch (...) {                                                   \
-    fail("unknown C++ exception");                                  \
-  }                                                                 \
+#define ATO_BEGIN try {
+#define ATO_END(on_error)                 \
+  }                                       \
+  catch (const c10::Error& e) {           \
+    fail(e.what_without_backtrace());     \
+  }                                       \
+  catch (const std::exception& e) {       \
+    fail(e.what());                       \
+  }                                       \
+  catch (...) {                           \
+    fail("unknown C++ exception");        \
+  }                                       \
   return on_error;
 
-#define ATO_T(expr) ATO_TRY(return wrap(expr), nullptr)
-#define ATO_I(stmt) ATO_TRY({ stmt; return 0; }, -1)
+// A function returning a new tensor handle (nullptr on error) / a status (0, or -1 on error).
+#define ATO_T(...) ATO_BEGIN return wrap(__VA_ARGS__); ATO_END(nullptr)
+#define ATO_I(...) ATO_BEGIN __VA_ARGS__; return 0; ATO_END(-1)
 
 extern "C" {
 
@@ -314,12 +317,33 @@ Tensor* ato_rms_norm(Tensor* x, Tensor* weight, double eps) {
 // x [B, H, T, D]; cos, sin [B, 1, T, D] (or broadcastable), D even.
 Tensor* ato_rotary(Tensor* x, Tensor* cos, Tensor* sin) {
   ATO_T(([&]() {
-    auto half = x->size(-1) / 2;
-    auto x1 = x->narrow(-1, 0, half);
-    auto x2 = x->narrow(-1, half, half);
-    auto rot = at::cat({-x2, x1}, -1);
+    // chunk (not narrow): its backward is one cat instead of a zero-filled full-size gradient per piece.
+    auto halves = x->chunk(2, -1);
+    auto rot = at::cat({-halves[1], halves[0]}, -1);
     return *x * *cos + rot * *sin;
   })())
+}
+// SwiGLU activation (Shazeer 2020) of a fused [.., 2H] gate|up projection: silu(gate) * up -> [.., H].
+Tensor* ato_swiglu(Tensor* gate_up) {
+  ATO_T(([&]() {
+    auto parts = gate_up->chunk(2, -1);
+    return at::silu(parts[0]) * parts[1];
+  })())
+}
+// Splits a fused [B, T, 3*H*D] projection into q, k, v of [B, H, T, D] and applies rotary positions to q and k
+// (unbind's backward is one stack, where three selects would each zero-fill a full-size gradient).
+int ato_qkv_rotary(Tensor* qkv, int64_t heads, Tensor* cos, Tensor* sin, Tensor** out) {
+  ATO_I({
+    auto b = qkv->size(0), t = qkv->size(1), hd = qkv->size(2) / (3 * heads);
+    auto parts = qkv->view({b, t, 3, heads, hd}).permute({2, 0, 3, 1, 4}).unbind(0);
+    auto rope = [&](const Tensor& x) {
+      auto halves = x.chunk(2, -1);
+      return x * *cos + at::cat({-halves[1], halves[0]}, -1) * *sin;
+    };
+    out[0] = wrap(rope(parts[0]));
+    out[1] = wrap(rope(parts[1]));
+    out[2] = wrap(parts[2]);
+  })
 }
 // Scaled dot-product attention: q [B,H,Tq,D], k/v [B,H,Tk,D]. `causal`: query i sees keys j <= i + (Tk - Tq).
 // key_valid [B,Tk] bool (may be null): false keys are never attended. Masked scores get -1e30 (not -inf) so a
@@ -328,7 +352,8 @@ Tensor* ato_attention(Tensor* q, Tensor* k, Tensor* v, int causal, Tensor* key_v
   ATO_T(([&]() {
     auto d = q->size(-1);
     auto tq = q->size(-2), tk = k->size(-2);
-    auto scores = at::matmul(*q, k->transpose(-2, -1)) * (1.0 / std::sqrt(static_cast<double>(d)));
+    // Scale q (T x D) rather than the scores (T x T): one pass over the smaller tensor, forward and backward.
+    auto scores = at::matmul(*q * (1.0 / std::sqrt(static_cast<double>(d))), k->transpose(-2, -1));
     Tensor blocked;
     if (causal) {
       auto qi = at::arange(tq, at::TensorOptions().dtype(at::kLong).device(q->device())).unsqueeze(1) + (tk - tq);
@@ -356,11 +381,11 @@ int ato_backward(Tensor* t, Tensor* grad) {
 // Returns the .grad of a leaf, or nullptr with an empty error when it has none yet.
 Tensor* ato_grad(Tensor* t) {
   g_last_error.clear();
-  ATO_TRY({
+  ATO_BEGIN
     auto g = t->grad();
     if (!g.defined()) return static_cast<Tensor*>(nullptr);
     return wrap(g);
-  }, nullptr)
+  ATO_END(nullptr)
 }
 int ato_zero_grad(Tensor** ts, int n) {
   ATO_I(for (int i = 0; i < n; i++) ts[i]->mutable_grad().reset())

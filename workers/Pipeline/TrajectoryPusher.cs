@@ -165,7 +165,11 @@ public sealed class TrajectoryPusher : IAsyncDisposable
                 case StatusCode.ResourceExhausted when retryAfter is null: // a message over the size limit, not backpressure
                     await IsolateInvalidAsync(batch, status).ConfigureAwait(false);
                     return;
-                case StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded or StatusCode.Internal:
+                case StatusCode.Cancelled when _stop.IsCancellationRequested:
+                    throw new OperationCanceledException(_stop.Token);
+                // Cancelled/Aborted without our own stop: the gateway reset the stream (e.g. shutting down for a rollout).
+                case StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded or StatusCode.Internal
+                    or StatusCode.Cancelled or StatusCode.Aborted:
                     var delay = _backoff.Next(attempt, retryAfter ?? TimeSpan.Zero);
                     _metrics.Retry(status.StatusCode.ToString());
                     PusherLog.Retrying(_logger, batch.Count, status.StatusCode.ToString(), status.Detail, attempt, (long)delay.TotalMilliseconds);

@@ -23,10 +23,13 @@ public sealed class GrpcClientStreamingBench : IBench
         foreach (var size in new[] { 1024, 64 * 1024 })
         {
             await MeasureAsync(client, size, TimeSpan.FromSeconds(1)); // warm-up: JIT, connection, windows
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var (count, seconds) = await MeasureAsync(client, size, Duration);
+            var cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / count;
             var label = size >= 1024 * 1024 ? $"{size / (1024 * 1024)} MiB" : $"{size / 1024} KiB";
             table.Add(Name, $"client stream {label} msgs", count / seconds, "msg/s", $"{count:N0} messages in {seconds:F1} s, one stream, loopback");
             table.Add(Name, $"client stream {label} bytes", count * (double)size / seconds / (1024 * 1024), "MiB/s", "payload bytes only");
+            table.Add(Name, $"client stream {label} cpu", cpuUs, "µs/msg", "client + server CPU time per message (load-independent)");
         }
     }
 

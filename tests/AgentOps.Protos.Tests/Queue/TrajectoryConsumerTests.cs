@@ -96,8 +96,10 @@ public sealed class TrajectoryConsumerTests
         Assert.Matches(@"agentops_queue_lag [05]\n", during);
         gate.Release();
         await WaitUntil(() => Task.FromResult(consumer.Delivered == 5), "5 delivered");
-        await WaitUntil(() => Task.FromResult(collector.Collect().Contains("agentops_queue_pending 2\n", StringComparison.Ordinal)), "pending gauge refreshed to 2");
+        // The first stats snapshot (before the read) also had pending 2: wait for the one after the hand-off.
+        await WaitUntil(() => Task.FromResult(consumer.LastStats == new QueueStats(7, 2, 0)), "stats refreshed after the hand-off");
         var after = collector.Collect();
+        Assert.Contains("agentops_queue_pending 2\n", after);
         Assert.Contains("agentops_queue_delivered_total 5\n", after);
         Assert.Contains("agentops_queue_lag 0\n", after);
         Assert.Contains("agentops_queue_handoff_duration_seconds_count 1\n", after);

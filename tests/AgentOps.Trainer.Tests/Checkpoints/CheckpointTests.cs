@@ -61,6 +61,11 @@ public sealed class CheckpointTests : IDisposable
         using var other = new Transformer(TinyModels.Micro with { Dim = 32 }, seed: 1);
         var e = Assert.Throws<InvalidDataException>(() => CheckpointStore.LoadInto(path, other, null));
         Assert.Contains("\"dim\": 32", e.Message);
+
+        // A longer context window reuses the same weights.
+        using var longer = new Transformer(TinyModels.Micro with { ContextLength = 200 }, seed: 1);
+        CheckpointStore.LoadInto(path, longer, null);
+        Assert.Equal(Logits(model), Logits(longer));
     }
 
     [Fact]

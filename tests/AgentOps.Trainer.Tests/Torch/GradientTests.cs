@@ -46,6 +46,18 @@ public class GradientTests
     }
 
     [Fact]
+    public void Fused_swiglu_and_qkv_split_with_rotary()
+    {
+        GradCheck.Check(x => Project(Functional.SwiGlu(x[0])), (GradCheck.Random(24, 18), [2, 3, 4]));
+        // qkv [B=1, T=2, 3 * H=2 * D=2]; q, k, v each [1, 2, 2, 2].
+        GradCheck.Check(x =>
+        {
+            var (q, k, v) = Functional.QkvRotary(x[0], 2, x[1], x[2]);
+            return Project(q, 1) + Project(k, 2) + Project(v, 3);
+        }, (GradCheck.Random(24, 19), [1, 2, 12]), (GradCheck.Random(4, 20), [1, 1, 2, 2]), (GradCheck.Random(4, 21), [1, 1, 2, 2]));
+    }
+
+    [Fact]
     public void Silu_gelu_exp_log_clamp_minimum_where()
     {
         var data = (GradCheck.Random(8, 16), new long[] { 8 });
