@@ -26,6 +26,9 @@ internal static unsafe partial class Native
         // Environment.SetEnvironmentVariable does not reach native getenv on Linux, so call setenv(3).
         if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") == null) setenv("OMP_WAIT_POLICY", DefaultOmpWaitPolicy, 0);
         NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
+        // Threads = processor count from the first use on (DESIGN.md, "Tensor engine"), on every thread: the shim
+        // re-applies the setting on each thread's first call.
+        Check(ato_set_num_threads(Environment.ProcessorCount));
     }
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]

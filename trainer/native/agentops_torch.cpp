@@ -57,10 +57,21 @@ at::IntArrayRef dims(const int64_t* p, int n) { return at::IntArrayRef(p, static
 Tensor* wrap(Tensor t) { return new Tensor(std::move(t)); }
 
 void fail(const char* what) { g_last_error = what; }
+
+// at::set_num_threads reaches OpenMP's per-thread ICV only on the calling thread; ATen re-applies the global
+// setting lazily inside parallel_for, but OpenBLAS reads omp_get_max_threads() directly, so a GEMM on a fresh
+// thread (a .NET thread-pool worker) ran on 1 thread. Apply it on every thread's first call into the shim.
+thread_local bool t_threads_ready = false;
+inline void ensure_thread_init() {
+  if (!t_threads_ready) {
+    t_threads_ready = true;
+    at::init_num_threads();
+  }
+}
 }  // namespace
 
 // Catch everything libtorch throws; c10::Error carries a backtrace we leave out of the message.
-#define ATO_BEGIN try {
+#define ATO_BEGIN try { ensure_thread_init();
 #define ATO_END(on_error)                 \
   }                                       \
   catch (const c10::Error& e) {           \
@@ -85,7 +96,10 @@ void ato_free(Tensor* t) { delete t; }
 
 // ---- runtime -------------------------------------------------------------------------------------------
 int ato_set_num_threads(int n) { ATO_I(at::set_num_threads(n)) }
-int ato_get_num_threads() { return at::get_num_threads(); }
+int ato_get_num_threads() {
+  ensure_thread_init();
+  return at::get_num_threads();
+}
 int ato_manual_seed(uint64_t seed) { ATO_I(at::manual_seed(seed)) }
 int ato_cuda_is_available() { return torch::cuda::is_available() ? 1 : 0; }
 int ato_cuda_device_count() { return static_cast<int>(torch::cuda::device_count()); }
