@@ -65,10 +65,18 @@ public sealed class OperatorBench : IBench
             await client.CreateAsync(ResourceType.TrainingRun, JsonNode.Parse(Manifests.ToJson(run))!.AsObject(), ct);
         });
         var created = clock.Elapsed.TotalSeconds;
-        while (server.Store.List("trainingruns", null).Items.Count(r => (string?)r["status"]?["phase"] == "Running") < runs)
+        var limit = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_BENCH_CONVERGE_S"), out var l) ? l : 540);
+        int runningCount;
+        while ((runningCount = server.Store.List("trainingruns", null).Items.Count(r => (string?)r["status"]?["phase"] == "Running")) < runs)
         {
-            if (clock.Elapsed > TimeSpan.FromMinutes(9)) throw new TimeoutException($"not converged after 9 min");
-            await Task.Delay(200);
+            if (clock.Elapsed > limit)
+            {
+                table.Add(Name, "running_at_limit", runningCount, "count", $"of {runs} runs Running after {limit.TotalSeconds:0} s");
+                table.Add(Name, "reconciles_at_limit", Interlocked.Read(ref reconciles), "count");
+                table.Add(Name, "api_writes_at_limit", server.MutatingRequests - writesBefore, "count");
+                throw new TimeoutException($"{runningCount} of {runs} runs Running after {limit.TotalSeconds:0} s");
+            }
+            await Task.Delay(500);
         }
         var converge = clock.Elapsed.TotalSeconds;
         var reconcilesToConverge = Interlocked.Read(ref reconciles);
