@@ -40,6 +40,7 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
 
         var evaluations = new List<EvalResult>();
         var notes = new List<string>();
+        var evalFailed = false; // of a trained checkpoint; the untrained baseline missing is a note, not a failed run
         if (options.Evaluate)
         {
             var eval = new EvalRunner(loggers, time, binaries);
@@ -62,6 +63,7 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    if (dir is not null) evalFailed = true;
                     notes.Add($"evaluation of {label} failed: {e.Message}");
                     output.WriteLine($"  {label}: FAILED: {e.Message}");
                 }
@@ -70,7 +72,7 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
         WriteReport(plan, evaluations, notes);
         EvalTable.Print(evaluations, output);
         output.WriteLine($"report: {Path.Combine(plan.RunDir, "report.html")}");
-        return notes.Any(n => n.Contains("failed", StringComparison.Ordinal)) ? ExitFailed : ExitOk;
+        return evalFailed ? ExitFailed : ExitOk;
     }
 
     private async Task<int> TrainAsync(LocalRunPlan plan, IReadOnlyList<ChildSpec> children, CancellationToken cancellationToken)
