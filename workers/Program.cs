@@ -5,6 +5,10 @@ var role = args.Length > 0 ? args[0] : "";
 var rest = args.Skip(1).ToArray();
 switch (role)
 {
+    case "executor":
+        return await AgentOps.Workers.Executor.ExecutorCommand.RunAsync(rest);
+    case "gateway":
+        return await AgentOps.Workers.Gateway.GatewayCommand.RunAsync(rest);
     default:
         Console.Error.WriteLine("usage: agentops-workers <executor|gateway> [options]");
         return 2;

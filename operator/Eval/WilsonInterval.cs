@@ -1,0 +1,20 @@
+namespace AgentOps.Operator.Eval;
+
+/// <summary>
+/// Wilson score interval for a binomial proportion (Wilson 1927; as in statsmodels' proportion_confint
+/// method="wilson"): better than the normal approximation near 0 and 1 and for small n.
+/// </summary>
+public readonly record struct WilsonInterval(double Low, double High)
+{
+    public const double Z95 = 1.959963984540054;
+
+    public static WilsonInterval Of(int successes, int n, double z = Z95)
+    {
+        if (n <= 0) return new WilsonInterval(0, 1);
+        double p = (double)successes / n, z2 = z * z;
+        var center = (p + z2 / (2 * n)) / (1 + z2 / n);
+        var half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
+        // At 0 or n successes one bound is exactly 0 or 1; floating point leaves ~1e-18 there.
+        return new WilsonInterval(successes == 0 ? 0 : Math.Max(0, center - half), successes == n ? 1 : Math.Min(1, center + half));
+    }
+}

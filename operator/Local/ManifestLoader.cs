@@ -1,0 +1,53 @@
+using AgentOps.Protos.Api;
+
+namespace AgentOps.Operator.Local;
+
+/// <summary>A manifest that did not validate: every error names the field path and the value seen.</summary>
+public sealed class ManifestInvalidException(string path, IReadOnlyList<string> errors)
+    : Exception($"{path}: {errors.Count} error(s): {string.Join("; ", errors)}")
+{
+    public string ManifestPath { get; } = path;
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Reads a TrainingRun file with the one shared parser and validator (AgentOps.Protos.Api, the same the
+/// operator, the trainer and the executors use) and maps it onto <see cref="RunManifest"/>: the only place
+/// in operator/Local that touches the API types.
+/// </summary>
+public static class ManifestLoader
+{
+    public static RunManifest Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new ManifestInvalidException(path, [$"FILE: no such file, got {path}"]);
+        var text = File.ReadAllText(path);
+        var result = Manifests.ParseTrainingRun(text);
+        if (!result.IsValid)
+            throw new ManifestInvalidException(path, result.Errors.Select(e => e.ToString()).ToArray());
+        var run = result.Value!;
+        var spec = run.Spec;
+        // Locally every replica is one executor process: zero would train on nothing.
+        if (spec.Sandbox.Replicas < 1)
+            throw new ManifestInvalidException(path, [$"spec.sandbox.replicas: must be at least 1 for agentops run, got {spec.Sandbox.Replicas}"]);
+        return new RunManifest(
+            Path: System.IO.Path.GetFullPath(path),
+            Name: run.Metadata.Name,
+            Environment: spec.Environment.Name,
+            Interpreter: spec.Environment.Interpreter,
+            EvalTasks: spec.Environment.Eval.Tasks,
+            EvalSeed: spec.Environment.Eval.Seed,
+            Runtime: spec.Sandbox.Runtime,
+            Replicas: spec.Sandbox.Replicas,
+            SftEnabled: spec.Policy.Sft.Enabled,
+            SftSteps: spec.Policy.Sft.Steps,
+            Algorithm: spec.Algorithm.Name,
+            RlSteps: spec.Algorithm.Steps,
+            RedisUrl: spec.Queue.RedisUrl,
+            ExportSftJsonl: spec.Export.SftJsonl,
+            Preset: spec.Policy.Preset,
+            QueueMaxBacklog: spec.Queue.MaxBacklog,
+            QueueMaxLength: spec.Queue.MaxLength,
+            Text: text);
+    }
+}

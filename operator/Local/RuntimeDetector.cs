@@ -1,0 +1,29 @@
+namespace AgentOps.Operator.Local;
+
+/// <summary>
+/// gvisor when the manifest asks for it and `runsc` is on PATH; otherwise the process runtime, said loudly
+/// (DESIGN.md, "Sandbox": the process runtime is only rlimits, a timeout and a temp dir).
+/// </summary>
+public static class RuntimeDetector
+{
+    public static RuntimeChoice Choose(string requested, Func<string, string?>? which = null)
+    {
+        which ??= FindOnPath;
+        if (requested == "process")
+            return new RuntimeChoice("process", "spec.sandbox.runtime is process (rlimits, timeout, temp dir; no isolation from the host)", false);
+        var runsc = which("runsc");
+        return runsc is not null
+            ? new RuntimeChoice("gvisor", $"spec.sandbox.runtime is gvisor and runsc is at {runsc}", false)
+            : new RuntimeChoice("process", "spec.sandbox.runtime is gvisor but runsc is not on PATH: FALLING BACK to the process runtime, which does NOT isolate the code the agent writes (install runsc: `make deps`)", true);
+    }
+
+    public static string? FindOnPath(string name)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

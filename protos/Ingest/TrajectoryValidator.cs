@@ -1,0 +1,49 @@
+using AgentOps.Protos.Tokenization;
+using AgentOps.Protos.V1;
+using Google.Protobuf;
+
+namespace AgentOps.Protos.Ingest;
+
+/// <summary>A reason a trajectory was refused: a low-cardinality metric label and a message naming field and value.</summary>
+public readonly record struct ValidationError(string Reason, string Message);
+
+/// <summary>
+/// The rules of trajectory.proto the gateway enforces before anything reaches the trainer: ids, run, environment,
+/// and per segment the token / log-prob / loss-mask lengths that must agree.
+/// </summary>
+public static class TrajectoryValidator
+{
+    public static ValidationError? Validate(Trajectory t, IngestOptions options)
+    {
+        var size = t.CalculateSize();
+        if (size > options.MaxTrajectoryBytes)
+            return new("too_large", $"trajectory \"{t.TrajectoryId}\": {size} bytes is over the limit of {options.MaxTrajectoryBytes} bytes");
+        if (string.IsNullOrEmpty(t.TrajectoryId))
+            return new("empty_id", $"trajectory_id: must not be empty (episode_id \"{t.EpisodeId}\"); it is the idempotency key");
+        if (t.RunId != options.RunId)
+            return new("run_mismatch", $"run_id: expected \"{options.RunId}\", got \"{t.RunId}\" (trajectory \"{t.TrajectoryId}\")");
+        if (string.IsNullOrEmpty(t.Environment))
+            return new("unknown_environment", $"environment: must not be empty (trajectory \"{t.TrajectoryId}\")");
+        if (options.KnownEnvironments is { } known && !known.Contains(t.Environment))
+            return new("unknown_environment", $"environment: unknown environment \"{t.Environment}\" (known: {string.Join(", ", known.Order())}; trajectory \"{t.TrajectoryId}\")");
+        for (var i = 0; i < t.Segments.Count; i++)
+        {
+            var s = t.Segments[i];
+            var field = $"segments[{i}]";
+            if (s.LossMask.Length != s.TokenIds.Count)
+                return new("length_mismatch", $"{field}.loss_mask: has {s.LossMask.Length} bytes for {s.TokenIds.Count} token_ids (trajectory \"{t.TrajectoryId}\")");
+            var generated = s.Kind == SegmentKind.Generated;
+            if (generated && s.Logprobs.Count != s.TokenIds.Count)
+                return new("length_mismatch", $"{field}.logprobs: has {s.Logprobs.Count} values for {s.TokenIds.Count} token_ids of a GENERATED segment (trajectory \"{t.TrajectoryId}\")");
+            if (!generated && s.Logprobs.Count != 0)
+                return new("length_mismatch", $"{field}.logprobs: has {s.Logprobs.Count} values on a {s.Kind} segment, expected none (trajectory \"{t.TrajectoryId}\")");
+            for (var j = 0; j < s.TokenIds.Count; j++)
+            {
+                var id = s.TokenIds[j];
+                if ((uint)id >= ByteTokenizer.VocabSize)
+                    return new("token_out_of_range", $"{field}.token_ids[{j}]: {id} is outside the vocabulary [0, {ByteTokenizer.VocabSize}) (trajectory \"{t.TrajectoryId}\")");
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,34 @@
+namespace AgentOps.Protos.Queue;
+
+/// <summary>Knobs of <see cref="RedisTrajectoryQueue"/>.</summary>
+public sealed record RedisQueueOptions
+{
+    /// <summary>The run whose stream this is: keys <c>agentops:{RunId}:trajectories</c> and <c>agentops:{RunId}:ids:ID</c>
+    /// (the braces are a Redis Cluster hash tag, so both keys of a run live in one slot).</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The consumer group (DESIGN.md: one group, "trainer").</summary>
+    public string Group { get; init; } = "trainer";
+
+    /// <summary><c>XADD ... MAXLEN ~ N</c>: approximate cap on the stream length.</summary>
+    public int MaxLength { get; init; } = 100_000;
+
+    /// <summary>How long a trajectory id is remembered for idempotency (<c>SET ... EX</c>).</summary>
+    public TimeSpan IdempotencyTtl { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>A command with no answer by then fails with <see cref="QueueUnavailableException"/>.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Pause between non-blocking <c>XREADGROUP</c> polls while a read waits (no BLOCK on the shared multiplexer).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Target size of one read reply; reads ask for as many entries as fit (at least one) and loop up to maxCount.</summary>
+    public int MaxReplyBytes { get; init; } = 256 * 1024;
+
+    /// <summary>Clock for read waits and poll pauses (idle times are Redis's own clock).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    public string StreamKey => $"agentops:{{{RunId}}}:trajectories";
+
+    public string IdKey(string trajectoryId) => $"agentops:{{{RunId}}}:ids:{trajectoryId}";
+}

@@ -1,0 +1,17 @@
+namespace AgentOps.Protos.Queue;
+
+/// <summary>Lua run by Redis atomically (EVAL), so the idempotency check and the append cannot be separated.</summary>
+internal static class RedisStreamScripts
+{
+    /// <summary>
+    /// KEYS[1] stream, KEYS[2] id key; ARGV[1] payload, ARGV[2] MAXLEN, ARGV[3] id TTL in seconds, ARGV[4] trajectory id.
+    /// Returns {1, entryId} when appended, {0, entryId} when the id was stored before.
+    /// </summary>
+    public const string Append = """
+        local seen = redis.call('GET', KEYS[2])
+        if seen then return {0, seen} end
+        local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'id', ARGV[4], 'p', ARGV[1])
+        redis.call('SET', KEYS[2], id, 'EX', ARGV[3])
+        return {1, id}
+        """;
+}

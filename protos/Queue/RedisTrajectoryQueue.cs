@@ -1,0 +1,274 @@
+using System.Globalization;
+using AgentOps.Protos.V1;
+using Google.Protobuf;
+using StackExchange.Redis;
+
+namespace AgentOps.Protos.Queue;
+
+/// <summary>
+/// The run's trajectory queue on a Redis Stream (Redis 7): key <c>agentops:{run}:trajectories</c>, one consumer
+/// group (<c>trainer</c>), entries with fields <c>id</c> (trajectory id) and <c>p</c> (the serialized protobuf).
+/// Appends are idempotent by trajectory id through one Lua script (GET id key, XADD MAXLEN ~, SET id key EX).
+/// Reads are non-blocking XREADGROUP polls: StackExchange.Redis 1.2.6 pipelines every caller on one socket, so a
+/// BLOCK there would stall every other command. Lag and pending come from XINFO GROUPS; reclaim is XAUTOCLAIM.
+/// Connection failures and timeouts surface as <see cref="QueueUnavailableException"/>.
+/// </summary>
+public sealed class RedisTrajectoryQueue : ITrajectoryQueue
+{
+    private readonly ConnectionMultiplexer _redis;
+    private readonly bool _ownsConnection;
+    private readonly RedisQueueOptions _options;
+    private readonly RedisKey _stream;
+    private volatile bool _groupReady;
+    private long _averageEntryBytes = 4096;
+
+    /// <param name="redis">A shared multiplexer (not disposed by the queue).</param>
+    public RedisTrajectoryQueue(ConnectionMultiplexer redis, RedisQueueOptions options)
+        : this(redis, options, ownsConnection: false)
+    {
+    }
+
+    private RedisTrajectoryQueue(ConnectionMultiplexer redis, RedisQueueOptions options, bool ownsConnection)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrEmpty(options.RunId) || options.RunId.AsSpan().IndexOfAny('{', '}') >= 0 || options.RunId.Contains(' ', StringComparison.Ordinal))
+            throw new ArgumentException($"RedisQueueOptions.RunId must be non-empty without braces or spaces, got \"{options.RunId}\"", nameof(options));
+        if (options.MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxLength must be at least 1, got {options.MaxLength}");
+        if (options.IdempotencyTtl < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.IdempotencyTtl must be at least 1 s, got {options.IdempotencyTtl}");
+        if (options.MaxReplyBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxReplyBytes must be at least 1, got {options.MaxReplyBytes}");
+        _redis = redis;
+        _options = options;
+        _ownsConnection = ownsConnection;
+        _stream = options.StreamKey;
+    }
+
+    public RedisQueueOptions Options => _options;
+
+    /// <summary>
+    /// Connects to <paramref name="configuration"/> (a StackExchange.Redis configuration string, e.g. "127.0.0.1:6379" or
+    /// "host:6379,password=..."; <c>abortConnect=false</c> is added so the queue reconnects when Redis comes back) and
+    /// owns the connection. A "redis://host:port" URL is accepted too.
+    /// </summary>
+    public static async Task<RedisTrajectoryQueue> ConnectAsync(string configuration, RedisQueueOptions options)
+    {
+        var config = ConfigurationOptions.Parse(ToConfiguration(configuration));
+        config.AbortOnConnectFail = false;
+        var redis = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
+        return new RedisTrajectoryQueue(redis, options, ownsConnection: true);
+    }
+
+    /// <summary>"redis://[:password@]host:port[/db]" or a StackExchange.Redis configuration string.</summary>
+    public static string ToConfiguration(string urlOrConfiguration)
+    {
+        if (!urlOrConfiguration.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return urlOrConfiguration;
+        var uri = new Uri(urlOrConfiguration);
+        var parts = new List<string> { $"{uri.Host}:{(uri.Port > 0 ? uri.Port : 6379)}" };
+        if (uri.UserInfo.Length > 0) parts.Add("password=" + Uri.UnescapeDataString(uri.UserInfo.Split(':').Last()));
+        var db = uri.AbsolutePath.Trim('/');
+        if (db.Length > 0) parts.Add("defaultDatabase=" + db);
+        return string.Join(",", parts);
+    }
+
+    public async Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default)
+    {
+        QueueArguments.CheckTrajectory(trajectory);
+        cancellationToken.ThrowIfCancellationRequested();
+        var payload = trajectory.ToByteArray();
+        var result = await Run($"append trajectory \"{trajectory.TrajectoryId}\"", db => db.ScriptEvaluateAsync(RedisStreamScripts.Append,
+            [_stream, _options.IdKey(trajectory.TrajectoryId)],
+            [payload, _options.MaxLength, (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds), trajectory.TrajectoryId]), cancellationToken).ConfigureAwait(false);
+        var parts = (RedisResult[])result!;
+        return (long)parts[0] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
+    }
+
+    public async Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        QueueArguments.CheckRead(consumer, maxCount);
+        await EnsureGroupAsync(cancellationToken).ConfigureAwait(false);
+        var time = _options.TimeProvider;
+        var started = time.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(1);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = new List<QueueEntry>();
+            while (batch.Count < maxCount)
+            {
+                var count = Math.Min(maxCount - batch.Count, EntriesPerReply());
+                var result = await RunGroupCommand("XREADGROUP", ["GROUP", _options.Group, consumer, "COUNT", count, "STREAMS", (string)_stream!, ">"], cancellationToken).ConfigureAwait(false);
+                var entries = result.IsNull || ((RedisResult[])result!).Length == 0 ? [] : (RedisResult[])((RedisResult[])((RedisResult[])result!)[0]!)[1]!;
+                batch.AddRange(entries.Select(e => ToEntry(e, 1)));
+                if (entries.Length < count) break; // drained
+            }
+            if (batch.Count > 0) return batch;
+            var left = wait - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) return [];
+            // Short, growing pauses up to PollInterval: an entry appended right after an empty poll is seen within ~1 ms.
+            pause = TimeSpan.FromTicks(Math.Min(Math.Min(pause.Ticks * 2, _options.PollInterval.Ticks), left.Ticks));
+            await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task AcknowledgeAsync(IReadOnlyCollection<QueueEntry> entries, CancellationToken cancellationToken = default)
+    {
+        if (entries.Count == 0) return;
+        var args = new List<object>(entries.Count + 2) { (string)_stream!, _options.Group };
+        args.AddRange(entries.Select(e => (object)e.EntryId));
+        await Run($"acknowledge {entries.Count} entries", db => db.ExecuteAsync("XACK", args), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<QueueEntry>> ClaimAbandonedAsync(string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken = default)
+    {
+        QueueArguments.CheckRead(consumer, maxCount);
+        await EnsureGroupAsync(cancellationToken).ConfigureAwait(false);
+        var claimed = new List<RedisResult>();
+        var cursor = "0-0";
+        var idleMs = (long)Math.Max(0, minIdle.TotalMilliseconds);
+        do
+        {
+            // XAUTOCLAIM key group consumer min-idle start COUNT n -> [next cursor, entries, deleted ids] (Redis 7).
+            var result = (RedisResult[])(await RunGroupCommand("XAUTOCLAIM",
+                [(string)_stream!, _options.Group, consumer, idleMs, cursor, "COUNT", Math.Min(maxCount - claimed.Count, EntriesPerReply())], cancellationToken).ConfigureAwait(false))!;
+            cursor = (string)result[0]!;
+            claimed.AddRange(((RedisResult[])result[1]!).Where(e => !e.IsNull));
+        }
+        while (cursor != "0-0" && claimed.Count < maxCount);
+        if (claimed.Count == 0) return [];
+        var counts = await DeliveryCountsAsync(consumer, claimed, cancellationToken).ConfigureAwait(false);
+        return claimed.Select(e => ToEntry(e, counts.GetValueOrDefault((string)((RedisResult[])e!)[0]!, 2))).ToList();
+    }
+
+    public async Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        var length = (long)(await Run("XLEN", db => db.ExecuteAsync("XLEN", (string)_stream!), cancellationToken).ConfigureAwait(false))!;
+        RedisResult groups;
+        try
+        {
+            groups = await Run("XINFO GROUPS", db => db.ExecuteAsync("XINFO", "GROUPS", (string)_stream!), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("no such key", StringComparison.OrdinalIgnoreCase))
+        {
+            return new QueueStats(0, 0, 0);
+        }
+        foreach (var g in (RedisResult[])groups!)
+        {
+            var fields = (RedisResult[])g!;
+            var map = new Dictionary<string, RedisResult>(StringComparer.Ordinal);
+            for (var i = 0; i + 1 < fields.Length; i += 2) map[(string)fields[i]!] = fields[i + 1];
+            if ((string)map["name"]! != _options.Group) continue;
+            var pending = (long)map["pending"]!;
+            // "lag" is nil when Redis cannot compute it (entries deleted after the last delivered id): the stream length bounds it.
+            var lag = map.TryGetValue("lag", out var l) && !l.IsNull ? (long)l! : length;
+            return new QueueStats(length, pending, lag);
+        }
+        return new QueueStats(length, 0, length);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_ownsConnection) _redis.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<Dictionary<string, long>> DeliveryCountsAsync(string consumer, List<RedisResult> claimed, CancellationToken cancellationToken)
+    {
+        var ids = claimed.Select(e => (string)((RedisResult[])e!)[0]!).ToList();
+        // XPENDING key group start end count consumer -> [[id, consumer, idle ms, deliveries], ...]
+        var pending = (RedisResult[])(await Run("XPENDING", db => db.ExecuteAsync("XPENDING", (string)_stream!, _options.Group, ids[0], ids[^1], ids.Count * 4 + 16, consumer), cancellationToken).ConfigureAwait(false))!;
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var p in pending)
+        {
+            var row = (RedisResult[])p!;
+            counts[(string)row[0]!] = (long)row[3]!;
+        }
+        return counts;
+    }
+
+    /// <summary>
+    /// COUNT for one XREADGROUP/XAUTOCLAIM so that a reply stays near <see cref="RedisQueueOptions.MaxReplyBytes"/>:
+    /// StackExchange.Redis 1.2.6 slows down sharply on multi-MiB replies (measured here with 64 KiB entries:
+    /// COUNT 64 read 354 entries/s, COUNT 8 read 8,299 entries/s).
+    /// </summary>
+    private int EntriesPerReply() =>
+        (int)Math.Clamp(_options.MaxReplyBytes / Math.Max(1, Interlocked.Read(ref _averageEntryBytes)), 1, int.MaxValue);
+
+    private QueueEntry ToEntry(RedisResult raw, long deliveryCount)
+    {
+        var e = (RedisResult[])raw!;
+        var entryId = (string)e[0]!;
+        var fields = (RedisResult[])e[1]!;
+        byte[]? payload = null;
+        for (var i = 0; i + 1 < fields.Length; i += 2)
+            if ((string)fields[i]! == "p") payload = (byte[])fields[i + 1]!;
+        if (payload is null) throw new InvalidDataException($"stream entry {entryId} has no field \"p\" (the serialized Trajectory)");
+        // A moving average (1/8 weight) of entry sizes sets how many entries one reply may carry.
+        var avg = Interlocked.Read(ref _averageEntryBytes);
+        Interlocked.Exchange(ref _averageEntryBytes, avg + ((payload.Length - avg) / 8));
+        Trajectory trajectory;
+        try
+        {
+            trajectory = Trajectory.Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new InvalidDataException($"stream entry {entryId}: field \"p\" ({payload.Length} bytes) is not a Trajectory: {ex.Message}", ex);
+        }
+        return new QueueEntry(entryId, trajectory, deliveryCount);
+    }
+
+    /// <summary>A command that needs the group; a NOGROUP answer (Redis restarted without persistence) recreates it once.</summary>
+    private async Task<RedisResult> RunGroupCommand(string command, object[] args, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Run(command, db => db.ExecuteAsync(command, args), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        {
+            _groupReady = false;
+            await EnsureGroupAsync(cancellationToken).ConfigureAwait(false);
+            return await Run(command, db => db.ExecuteAsync(command, args), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task EnsureGroupAsync(CancellationToken cancellationToken)
+    {
+        if (_groupReady) return;
+        try
+        {
+            // From id 0: entries appended before the trainer first read are delivered too.
+            await Run("XGROUP CREATE", db => db.ExecuteAsync("XGROUP", "CREATE", (string)_stream!, _options.Group, "0", "MKSTREAM"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // exists already
+        }
+        _groupReady = true;
+    }
+
+    private async Task<RedisResult> Run(string what, Func<IDatabase, Task<RedisResult>> command, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var db = _redis.GetDatabase();
+        try
+        {
+            return await command(db).WaitAsync(_options.CommandTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw Unavailable(what, $"no answer within {_options.CommandTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s", e);
+        }
+        catch (RedisConnectionException e)
+        {
+            throw Unavailable(what, e.Message, e);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("LOADING", StringComparison.Ordinal))
+        {
+            throw Unavailable(what, e.Message, e);
+        }
+    }
+
+    private QueueUnavailableException Unavailable(string what, string why, Exception inner) =>
+        new($"redis {string.Join(",", _redis.GetEndPoints().Select(e => e.ToString()))}: {what} on stream {_options.StreamKey} failed: {why}; retry (appends are idempotent by trajectory id)", inner);
+}

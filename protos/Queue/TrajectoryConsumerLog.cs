@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Logging;
+
+namespace AgentOps.Protos.Queue;
+
+internal static partial class TrajectoryConsumerLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "consumer {Consumer} claimed {Count} entries idle over {IdleSeconds} s from a dead consumer")]
+    public static partial void Reclaimed(ILogger logger, string consumer, int count, double idleSeconds);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "consumer {Consumer}: queue unavailable, retrying in {DelaySeconds} s")]
+    public static partial void Unavailable(ILogger logger, Exception exception, string consumer, double delaySeconds);
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+using AgentOps.Operator.Commands;
+using AgentOps.Operator.Kube;
+using AgentOps.Operator.Tests.Reconcile;
+using AgentOps.Testing.Kube;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AgentOps.Operator.Tests.Commands;
+
+/// <summary>`agentops operator` end to end: kubeconfig, leader election, controllers and the metrics port.</summary>
+public sealed class OperatorCommandTests
+{
+    [Fact]
+    public async Task Operator_TakesTheLease_ReconcilesARun_AndExportsMetrics()
+    {
+        await using var server = await FakeKubeApiServer.StartAsync();
+        var dir = Directory.CreateTempSubdirectory("agentops-op-").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(dir, "config");
+            File.WriteAllText(kubeconfig, $"""
+                apiVersion: v1
+                kind: Config
+                current-context: fake
+                contexts: [{"{"} name: fake, context: {"{"} cluster: fake, user: op, namespace: agentops {"}"} {"}"}]
+                clusters: [{"{"} name: fake, cluster: {"{"} server: "{server.Url}" {"}"} {"}"}]
+                users: [{"{"} name: op, user: {"{"} token: operator-token {"}"} {"}"}]
+                """);
+            var port = FreePort();
+            using var cts = new CancellationTokenSource();
+            var run = OperatorCommand.RunAsync(new OperatorOptions { Kubeconfig = kubeconfig, MetricsPort = port, Identity = "op-0" },
+                cts.Token, NullLoggerFactory.Instance);
+
+            using var client = new KubeClient(new KubeConnection { Server = server.Url });
+            await client.CreateAsync(ResourceType.TrainingRun, OperatorHarness.YamlToJson(OperatorHarness.RunYaml("cmd", ns: "agentops")), default);
+            await WaitAsync(async () => (string?)(await client.GetAsync(ResourceType.TrainingRun, "agentops", "cmd", default))?["status"]?["phase"] == "Running");
+            var lease = await client.GetAsync(ResourceType.Lease, "agentops", "agentops-operator", default);
+            Assert.Equal("op-0", (string?)lease!["spec"]!["holderIdentity"]);
+            Assert.Contains("Bearer operator-token", server.Authorizations.Keys);
+
+            using var http = new HttpClient();
+            var text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+            Assert.Contains("agentops_operator_reconcile_duration_seconds", text);
+            Assert.Contains("kind=\"TrainingRun\"", text);
+            Assert.Contains("agentops_operator_leader 1", text);
+            Assert.Contains("agentops_operator_workqueue_depth", text);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/readyz")).StatusCode);
+
+            await cts.CancelAsync();
+            Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met in 60 s");
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+
+namespace AgentOps.Operator.Tests.Local;
+
+// `agentops run` on bad manifests, through the real CLI binary: exit code 2 and one line per error naming
+// the field path and the value seen, from the shared validator (AgentOps.Protos.Api). Nothing is started.
+public sealed class ManifestValidationTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private const string Valid = """
+        apiVersion: agentops.dev/v1alpha1
+        kind: TrainingRun
+        metadata: { name: t, namespace: default }
+        spec:
+          environment: { name: arithmetic, seed: 1, eval: { tasks: 10, seed: 100000 } }
+          algorithm: { name: grpo, steps: 2, groupSize: 4, warmupSteps: 0 }
+          sandbox: { runtime: process, replicas: 1 }
+        """;
+
+    internal static async Task<(int Code, string Out, string Err)> Agentops(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "agentops.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try { await p.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException) { p.Kill(entireProcessTree: true); throw; }
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
+    private async Task<(int Code, string Err)> RunWith(string from, string to)
+    {
+        Assert.Contains(from, Valid);
+        var file = _dir.File("run.yaml", Valid.Replace(from, to));
+        var (code, _, err) = await Agentops("run", file, "--run-dir", Path.Combine(_dir.Path, "run"));
+        return (code, err);
+    }
+
+    [Fact]
+    public async Task Missing_environment_name_is_exit_2_with_the_field_path()
+    {
+        var (code, err) = await RunWith("name: arithmetic, ", "");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.environment.name: required field is missing"], ErrorLines(err));
+    }
+
+    [Fact]
+    public async Task Wrong_type_is_exit_2_with_the_value_seen()
+    {
+        var (code, err) = await RunWith("replicas: 1", "replicas: two");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.sandbox.replicas: expected an integer, got \"two\""], ErrorLines(err));
+    }
+
+    [Fact]
+    public async Task Out_of_range_is_exit_2_with_the_bounds_and_the_value()
+    {
+        var (code, err) = await RunWith("groupSize: 4", "groupSize: 1");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.algorithm.groupSize: must be between 2 and 64, got 1"], ErrorLines(err));
+    }
+
+    [Fact]
+    public async Task Zero_replicas_is_valid_on_Kubernetes_but_not_for_a_local_run()
+    {
+        var (code, err) = await RunWith("replicas: 1", "replicas: 0");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.sandbox.replicas: must be at least 1 for agentops run, got 0"], ErrorLines(err));
+    }
+
+    [Fact]
+    public async Task Every_error_is_reported_not_only_the_first()
+    {
+        var (code, err) = await RunWith("groupSize: 4, warmupSteps: 0", "groupSize: 99, warmupSteps: 5");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.algorithm.groupSize: must be between 2 and 64, got 99", "  spec.algorithm.warmupSteps: must be at most spec.algorithm.steps (2), got 5"], ErrorLines(err));
+    }
+
+    private static string[] ErrorLines(string stderr) =>
+        stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToArray();
+
+    [Fact]
+    public async Task Unknown_environment_is_exit_2_listing_the_known_ones()
+    {
+        var (code, err) = await RunWith("name: arithmetic", "name: chess");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.environment.name: unknown environment \"chess\" (known: arithmetic, countdown, tools, multihop-qa, cat)"], ErrorLines(err));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "run")), "nothing is started for an invalid manifest");
+    }
+
+    [Fact]
+    public async Task Resume_without_a_checkpoint_is_exit_2_naming_the_missing_folder()
+    {
+        var file = _dir.File("run.yaml", Valid);
+        var runDir = Path.Combine(_dir.Path, "run");
+        var (code, _, err) = await Agentops("run", file, "--run-dir", runDir, "--resume");
+        Assert.Equal(2, code);
+        Assert.Contains($"--resume: no checkpoint to resume from, got {runDir}/checkpoints/latest (missing)", err);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

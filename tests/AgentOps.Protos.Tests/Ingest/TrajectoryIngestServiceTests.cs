@@ -1,0 +1,142 @@
+using AgentOps.Protos.Grpc;
+using AgentOps.Protos.Ingest;
+using AgentOps.Protos.Metrics;
+using AgentOps.Protos.Queue;
+using AgentOps.Protos.V1;
+using AgentOps.Testing.Redis;
+using AgentOps.Testing.Wire;
+using Google.Protobuf;
+
+namespace AgentOps.Protos.Tests.Ingest;
+
+/// <summary>TrajectoryIngest.Push end to end over our gRPC transport: auth, validation, idempotency, backpressure.</summary>
+public sealed class TrajectoryIngestServiceTests
+{
+    private static List<Trajectory> Batch(int n, string prefix = "t") =>
+        Enumerable.Range(0, n).Select(i => SampleTrajectories.Valid($"{prefix}-{i}", "run-a")).ToList();
+
+    private static async Task<List<string>> DrainIdsAsync(ITrajectoryQueue queue)
+    {
+        var ids = new List<string>();
+        while (true)
+        {
+            var entries = await queue.ReadAsync("test", 100, TimeSpan.FromMilliseconds(100));
+            if (entries.Count == 0) return ids;
+            ids.AddRange(entries.Select(e => e.Trajectory.TrajectoryId));
+            await queue.AcknowledgeAsync(entries);
+        }
+    }
+
+    [Fact]
+    public async Task Push_acks_after_storing_and_a_retry_with_the_same_ids_is_acknowledged_as_duplicates()
+    {
+        await using var server = await IngestServer.StartAsync();
+        var batch = Batch(50);
+        var first = await server.PushAsync(batch);
+        Assert.Equal(50UL, first.Accepted);
+        Assert.Equal(0UL, first.Duplicates);
+        Assert.Equal(50, (await server.Queue.GetStatsAsync()).Length);
+
+        var retry = await server.PushAsync(batch.Concat(Batch(5, "new")));
+        Assert.Equal(5UL, retry.Accepted);
+        Assert.Equal(50UL, retry.Duplicates);
+        var ids = await DrainIdsAsync(server.Queue);
+        Assert.Equal(55, ids.Count);
+        Assert.Equal(55, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Missing_token_is_unauthenticated_and_a_wrong_one_permission_denied()
+    {
+        await using var server = await IngestServer.StartAsync();
+        var none = await Assert.ThrowsAsync<RpcException>(() => server.PushAsync(Batch(1), new Metadata()));
+        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        var wrong = await Assert.ThrowsAsync<RpcException>(() => server.PushAsync(Batch(1), IngestServer.Auth("other-run-token")));
+        Assert.Equal(StatusCode.PermissionDenied, wrong.StatusCode);
+        Assert.Equal(0, (await server.Queue.GetStatsAsync()).Length);
+    }
+
+    public static TheoryData<string, string> InvalidCases => new()
+    {
+        { "empty_id", "trajectory_id: must not be empty" },
+        { "run_mismatch", "run_id: expected \"run-a\", got \"run-b\"" },
+        { "unknown_environment", "environment: unknown environment \"chess\"" },
+        { "mask_length", "segments[1].loss_mask: has 3 bytes for 24 token_ids" },
+        { "logprob_length", "segments[1].logprobs: has 23 values for 24 token_ids" },
+        { "logprobs_on_prompt", "segments[0].logprobs: has 1 values on a Prompt segment" },
+        { "token_range", "segments[1].token_ids[0]: 999 is outside the vocabulary [0, 259)" },
+        { "too_large", "bytes is over the limit of 65536 bytes" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidCases))]
+    public async Task Each_invalid_trajectory_is_refused_naming_field_and_value(string kind, string expected)
+    {
+        await using var server = await IngestServer.StartAsync();
+        var t = SampleTrajectories.Valid("bad-1", "run-a");
+        switch (kind)
+        {
+            case "empty_id": t.TrajectoryId = ""; break;
+            case "run_mismatch": t.RunId = "run-b"; break;
+            case "unknown_environment": t.Environment = "chess"; break;
+            case "mask_length": t.Segments[1].LossMask = ByteString.CopyFrom(1, 1, 1); break;
+            case "logprob_length": t.Segments[1].Logprobs.RemoveAt(0); break;
+            case "logprobs_on_prompt": t.Segments[0].Logprobs.Add(-0.5f); break;
+            case "token_range": t.Segments[1].TokenIds[0] = 999; break;
+            case "too_large": t = SampleTrajectories.Valid("bad-1", "run-a", approxBytes: 100 * 1024); break;
+        }
+        var e = await Assert.ThrowsAsync<RpcException>(() => server.PushAsync([SampleTrajectories.Valid("ok-0", "run-a"), t]));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains(expected, e.Status.Detail);
+        // the valid one before it may be stored (the client resends it with the same id); the invalid one never is
+        Assert.DoesNotContain(await DrainIdsAsync(server.Queue), id => id == "bad-1" || id == "");
+    }
+
+    [Fact]
+    public async Task Frame_over_the_transport_limit_is_resource_exhausted_and_counted()
+    {
+        using var collector = new MetricsCollector();
+        await using var server = await IngestServer.StartAsync(options: IngestServer.DefaultOptions with { MaxTrajectoryBytes = 1024 * 1024 }, maxReceiveMessageSize: 32 * 1024);
+        var e = await Assert.ThrowsAsync<RpcException>(() => server.PushAsync([SampleTrajectories.Valid("big", "run-a", approxBytes: 64 * 1024)]));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("larger than max", e.Status.Detail);
+        Assert.Contains("agentops_ingest_rejections_total{reason=\"frame_too_large\"}", collector.Collect());
+    }
+
+    [Fact]
+    public async Task Backlog_over_the_bound_is_resource_exhausted_with_a_retry_hint_until_consumed()
+    {
+        await using var server = await IngestServer.StartAsync(options: IngestServer.DefaultOptions with { MaxBacklog = 5 });
+        Assert.Equal(6UL, (await server.PushAsync(Batch(6))).Accepted);
+
+        using var call = server.Client.Push(IngestServer.Auth(), DateTime.UtcNow.AddSeconds(60));
+        try
+        {
+            await call.RequestStream.WriteAsync(SampleTrajectories.Valid("late-0", "run-a"));
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+        }
+        var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("backlog is 6", e.Status.Detail);
+        Assert.Equal("1000", e.Trailers.GetValue(TrajectoryIngestService.RetryAfterTrailer));
+
+        Assert.Equal(6, (await DrainIdsAsync(server.Queue)).Count);
+        Assert.Equal(1UL, (await server.PushAsync([SampleTrajectories.Valid("late-0", "run-a")])).Accepted);
+    }
+
+    [Fact]
+    public async Task Push_through_a_real_redis_stream_stores_each_id_once()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var queue = await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = "run-a" });
+        await using var server = await IngestServer.StartAsync(queue);
+        var batch = Batch(200);
+        Assert.Equal(200UL, (await server.PushAsync(batch)).Accepted);
+        Assert.Equal(200UL, (await server.PushAsync(batch)).Duplicates);
+        var ids = await DrainIdsAsync(queue);
+        Assert.Equal(batch.Select(t => t.TrajectoryId).Order(), ids.Order());
+    }
+}

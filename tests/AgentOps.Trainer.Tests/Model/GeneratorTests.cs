@@ -1,0 +1,99 @@
+using AgentOps.Protos.Tokenization;
+using AgentOps.Protos.V1;
+using AgentOps.Trainer.Model;
+using AgentOps.Trainer.Torch;
+
+namespace AgentOps.Trainer.Tests.Model;
+
+/// <summary>A micro model trained to continue "x=" with "6*7</code>yyyy..." so stops are observable.</summary>
+public sealed class TrainedMicroModel : IDisposable
+{
+    public const string Text = "x=6*7</code>yyyyyyyyyyyy";
+
+    public TrainedMicroModel()
+    {
+        Model = new Transformer(TinyModels.Micro, seed: 11);
+        TinyModels.Train(Model, [TinyModels.Seq(Text), TinyModels.Seq("q: <answer>5</answer>zzzzzzzz")], 150);
+    }
+
+    public Transformer Model { get; }
+
+    public void Dispose() => Model.Dispose();
+}
+
+public class GeneratorTests(TrainedMicroModel fixture) : IClassFixture<TrainedMicroModel>
+{
+    private readonly Generator _gen = new(fixture.Model);
+
+    private static GenerationRequest Greedy(string prompt, int max, params string[] stop) =>
+        new(TinyModels.Seq(prompt), max, Temperature: 0, Stop: stop);
+
+    [Fact]
+    public void Stops_after_a_stop_string_and_keeps_it()
+    {
+        var r = _gen.Generate([Greedy("x=", 40, "</code>", "</answer>")])[0];
+        Assert.Equal("6*7</code>", r.Text);
+        Assert.Equal(FinishReason.Stop, r.FinishReason);
+        Assert.Equal(r.Tokens.Length, r.LogProbs.Length);
+    }
+
+    [Fact]
+    public void Stops_at_max_tokens_without_a_stop_string()
+    {
+        var r = _gen.Generate([Greedy("x=", 15)])[0];
+        Assert.Equal(15, r.Tokens.Length);
+        Assert.Equal("6*7</code>yyyyy", r.Text);
+        Assert.Equal(FinishReason.Length, r.FinishReason);
+    }
+
+    [Fact]
+    public void Context_window_ends_generation()
+    {
+        var prompt = Enumerable.Repeat((int)'y', TinyModels.Micro.ContextLength - 3).ToArray();
+        var r = _gen.Generate([new GenerationRequest(prompt, 10, Temperature: 0)])[0];
+        Assert.Equal(3, r.Tokens.Length);
+        Assert.Equal(FinishReason.Context, r.FinishReason);
+    }
+
+    [Fact]
+    public void Batched_prompts_of_different_lengths_match_one_at_a_time()
+    {
+        var reqs = new[] { Greedy("x=", 12, "</code>"), Greedy("q: <answer>", 12, "</answer>"), Greedy("x=6", 3) };
+        var batched = _gen.Generate(reqs);
+        Assert.Equal("6*7</code>", batched[0].Text);
+        Assert.Equal("5</answer>", batched[1].Text);
+        for (var i = 0; i < reqs.Length; i++)
+        {
+            var single = _gen.Generate([reqs[i]])[0];
+            Assert.Equal(single.Tokens, batched[i].Tokens);
+            for (var k = 0; k < single.LogProbs.Length; k++) Assert.Equal(single.LogProbs[k], batched[i].LogProbs[k], 3);
+        }
+    }
+
+    [Fact]
+    public void Sampling_is_reproducible_with_a_seed_and_logprobs_match_teacher_forcing()
+    {
+        var req = new GenerationRequest(TinyModels.Seq("x"), 20, Temperature: 1.5f, TopP: 0.95f, Seed: 1234);
+        var a = _gen.Generate([req, req with { Seed = 99 }]);
+        var b = _gen.Generate([req, req with { Seed = 99 }]);
+        Assert.Equal(a[0].Tokens, b[0].Tokens);
+        Assert.Equal(a[1].Tokens, b[1].Tokens);
+        Assert.Equal(a[0].LogProbs, b[0].LogProbs);
+
+        // Reported log-probs are the untempered policy's: recompute them with one teacher-forced forward pass.
+        using var scope = DisposeScope.Begin();
+        int[] full = [.. req.Prompt, .. a[0].Tokens];
+        var lp = fixture.Model.TokenLogProbs(Tensor.From(full[..^1], [1, full.Length - 1]), Tensor.From(full[1..], [1, full.Length - 1]))
+            .ToFloatArray()[(req.Prompt.Count - 1)..];
+        for (var k = 0; k < a[0].Tokens.Length; k++) Assert.Equal(lp[k], a[0].LogProbs[k], 3);
+    }
+
+    [Fact]
+    public void Empty_prompts_and_zero_budgets_are_handled()
+    {
+        var r = _gen.Generate([new GenerationRequest([], 5, Temperature: 0), Greedy("x=", 0)]);
+        Assert.True(r[0].Tokens.Length is > 0 and <= 5);
+        Assert.Empty(r[1].Tokens);
+        Assert.Equal(FinishReason.Length, r[1].FinishReason);
+    }
+}

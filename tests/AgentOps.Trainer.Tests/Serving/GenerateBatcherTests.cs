@@ -1,0 +1,93 @@
+using AgentOps.Protos.V1;
+using AgentOps.Trainer.Serving;
+
+namespace AgentOps.Trainer.Tests.Serving;
+
+public class GenerateBatcherTests
+{
+    private static GenerateRequest Request(int token) => new() { PromptTokenIds = { token }, MaxNewTokens = 1 };
+
+    [Fact]
+    public async Task Concurrent_requests_inside_the_window_share_one_batch()
+    {
+        var sizes = new List<int>();
+        using var gate = new PolicyVersionGate(7);
+        await using var batcher = new GenerateBatcher(reqs =>
+        {
+            lock (sizes) sizes.Add(reqs.Count);
+            return reqs.Select(r => new GenerateResponse { TokenIds = { r.PromptTokenIds[0] + 1 } }).ToList();
+        }, gate, TimeSpan.FromMilliseconds(500), maxBatch: 8);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => batcher.GenerateAsync(Request(i))));
+
+        Assert.Equal(Enumerable.Range(1, 8), responses.Select(r => r.TokenIds[0]));
+        Assert.All(responses, r => Assert.Equal(7, r.PolicyVersion));
+        // The batch is full at 8, so it runs before the 500 ms window ends, as one generation.
+        Assert.Equal(new[] { 8 }, sizes);
+        Assert.Equal(1, batcher.Batches);
+    }
+
+    [Fact]
+    public async Task A_response_never_mixes_two_versions_of_the_weights()
+    {
+        // "Weights" are an array every element of which equals the version; an update rewrites them one by one.
+        var weights = new long[64];
+        using var gate = new PolicyVersionGate(0);
+        await using var batcher = new GenerateBatcher(reqs => reqs.Select(_ =>
+        {
+            var r = new GenerateResponse();
+            foreach (var w in weights)
+            {
+                r.TokenIds.Add((int)w);
+                Thread.SpinWait(50);
+            }
+            return r;
+        }).ToList(), gate, TimeSpan.FromMilliseconds(2), maxBatch: 4);
+
+        using var stop = new CancellationTokenSource();
+        var updater = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                gate.Update(() =>
+                {
+                    for (var i = 0; i < weights.Length; i++)
+                    {
+                        weights[i]++;
+                        Thread.SpinWait(50);
+                    }
+                });
+                Thread.Sleep(1);
+            }
+        });
+        var clients = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var seen = new List<GenerateResponse>();
+            for (var i = 0; i < 25; i++) seen.Add(await batcher.GenerateAsync(Request(0)));
+            return seen;
+        })).ToArray();
+        var all = (await Task.WhenAll(clients)).SelectMany(x => x).ToList();
+        stop.Cancel();
+        await updater;
+
+        Assert.Equal(100, all.Count);
+        Assert.All(all, r => Assert.All(r.TokenIds, t => Assert.Equal(r.PolicyVersion, t)));
+        Assert.True(all.Select(r => r.PolicyVersion).Distinct().Count() > 1, "updates happened while serving");
+    }
+
+    [Fact]
+    public async Task A_failing_generation_fails_every_request_of_its_batch_and_the_next_batch_still_runs()
+    {
+        using var gate = new PolicyVersionGate(1);
+        var calls = 0;
+        await using var batcher = new GenerateBatcher(reqs =>
+        {
+            if (Interlocked.Increment(ref calls) == 1) throw new InvalidOperationException("prompt_token_ids: longer than the context (512), got 600");
+            return reqs.Select(_ => new GenerateResponse()).ToList();
+        }, gate, TimeSpan.FromMilliseconds(1), maxBatch: 4);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.GenerateAsync(Request(1)));
+        Assert.Contains("prompt_token_ids", e.Message);
+        var ok = await batcher.GenerateAsync(Request(1));
+        Assert.Equal(1, ok.PolicyVersion);
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+using AgentOps.Protos.Api;
+using AgentOps.Protos.V1;
+using AgentOps.Workers.Executor;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AgentOps.Workers.Tests.Executor;
+
+/// <summary>The executor end to end: manifest, real process sandboxes, the real gRPC transport to a stand-in trainer.</summary>
+public sealed class ExecutorCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("agentops-executor-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private TrainingRun Manifest(string environment, int groupSize = 2, string settings = "{}") => Manifests.ParseTrainingRun($$"""
+        apiVersion: agentops.dev/v1alpha1
+        kind: TrainingRun
+        metadata: { name: exec-test, namespace: default }
+        spec:
+          environment: { name: {{environment}}, seed: 3, settings: {{settings}}, eval: { tasks: 5, seed: 777 } }
+          algorithm: { groupSize: {{groupSize}} }
+          sandbox: { runtime: process, warmPerReplica: 2, limits: { cellTimeoutSeconds: 20, episodeTimeoutSeconds: 120 } }
+          export: { minReward: 1.0 }
+        """).GetValueOrThrow("test");
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token;
+
+    [Fact]
+    public async Task Eval_writes_one_result_line_per_held_out_task_and_an_sft_export()
+    {
+        var results = Path.Combine(_dir, "results.jsonl");
+        var export = Path.Combine(_dir, "sft.jsonl");
+        var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--split", "eval", "--results", results, "--executor", "ex-a",
+            "--tools-dir", Path.Combine(_dir, "tools"), "--sft-export", export, "--recover-rate", "0"]);
+        var summary = await ExecutorCommand.RunAsync(cl, Manifest("countdown"), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+        Assert.Equal(5, summary.Episodes);
+        Assert.Equal(1.0, summary.SuccessRate);
+        var lines = File.ReadAllLines(results).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(5, lines.Count);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"countdown-eval777-{i}").Order(), lines.Select(l => l.GetProperty("task_id").GetString()!).Order());
+        Assert.All(lines, l =>
+        {
+            Assert.Equal("answered", l.GetProperty("outcome").GetString());
+            Assert.Equal(1, l.GetProperty("reward").GetDouble());
+            Assert.Equal("eval", l.GetProperty("split").GetString());
+            Assert.Equal(2, l.GetProperty("turns").GetInt32());
+        });
+        var sft = File.ReadAllLines(export).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(5, sft.Count);
+        var messages = sft[0].GetProperty("messages").EnumerateArray().ToList();
+        Assert.Equal(["user", "assistant", "user", "assistant"], messages.Select(m => m.GetProperty("role").GetString()));
+        Assert.StartsWith("<output>", messages[2].GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task Train_follows_the_trainers_phase_sft_then_rl_groups_then_done()
+    {
+        await using var trainer = await TrainerPeer.StartAsync("sft", "rl", "done");
+        var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--policy", trainer.Address, "--gateway", trainer.Address,
+            "--token", "s3cret", "--executor", "ex-b", "--tools-dir", Path.Combine(_dir, "tools"), "--concurrency", "2"]);
+        var summary = await ExecutorCommand.RunAsync(cl, Manifest("arithmetic", groupSize: 3), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+
+        var received = trainer.Ingest.Received.ToList();
+        Assert.Equal(summary.Episodes, received.Count);
+        Assert.Equal(received.Count, received.Select(t => t.TrajectoryId).Distinct().Count());
+        Assert.All(trainer.Ingest.Authorization, a => Assert.Equal("Bearer s3cret", a));
+        Assert.All(trainer.Policy.Authorization, a => Assert.Equal("Bearer s3cret", a));
+
+        var sft = received.Where(t => t.Split == "sft").ToList();
+        Assert.NotEmpty(sft);
+        Assert.All(sft, t =>
+        {
+            Assert.Equal("scripted", t.Labels["policy"]);
+            Assert.Equal(1, t.Reward.Total);
+            Assert.All(t.Segments.Where(s => s.Kind == SegmentKind.Generated), s => Assert.Equal(0, s.PolicyVersion));
+        });
+
+        var rl = received.Where(t => t.Split == "train").ToList();
+        Assert.NotEmpty(rl);
+        Assert.True(trainer.Policy.GenerateCalls >= rl.Count * 2);
+        foreach (var group in rl.GroupBy(t => t.GroupId))
+        {
+            Assert.Equal(3, group.Count());
+            Assert.Single(group.Select(t => t.TaskId).Distinct());
+        }
+        Assert.All(rl, t =>
+        {
+            Assert.Equal("grpc", t.Labels["policy"]);
+            Assert.Equal(OutcomeStatus.Answered, t.Outcome.Status);
+            Assert.Equal(1, t.Reward.Total);
+            var generated = t.Segments.Where(s => s.Kind == SegmentKind.Generated).ToList();
+            Assert.All(generated, s => Assert.Equal(5, s.PolicyVersion));
+            Assert.All(generated, s => Assert.All(s.Logprobs, lp => Assert.Equal(-0.125f, lp)));
+        });
+        Assert.Equal(rl.Count + sft.Count, received.Count);
+    }
+
+    [Fact]
+    public async Task A_sandbox_that_cannot_start_is_reported_as_infra_start_failure()
+    {
+        var results = Path.Combine(_dir, "r.jsonl");
+        var run = Manifest("arithmetic");
+        var loop = new AgentOps.Workers.Agent.AgentLoop(ManifestMapping.Agent(run), TimeProvider.System);
+        var env = new AgentOps.Workers.Environments.Arithmetic.ArithmeticEnvironment(ManifestMapping.Environment(run));
+        // A real factory whose interpreter is /bin/false: every start fails the way a broken runtime does.
+        var options = ManifestMapping.Sandbox(run, "process", false, _dir) with { PythonPath = "/bin/false", StartTimeoutSeconds = 10 };
+        using var sandboxMetrics = new AgentOps.Workers.Sandbox.SandboxMetrics();
+        var factory = AgentOps.Workers.Sandbox.SandboxFactory.Create(options, NullLoggerFactory.Instance, sandboxMetrics);
+        var runner = new EpisodeRunner(loop, env, async ct => await factory.StartAsync(ct), TimeProvider.System);
+        using var metrics = new ExecutorMetrics();
+        await using var sink = new ResultsFileSink(results);
+        var settings = new ExecutorSettings("exec-test", "ex-c", ManifestMapping.Environment(run), ManifestMapping.Agent(run), "eval", 2);
+        var summary = await new ExecutorService(settings, runner, new AgentOps.Workers.Agent.ScriptedPolicy(), null, sink, metrics,
+            NullLogger.Instance, TimeProvider.System).RunAsync(Timeout());
+        Assert.Equal(2, summary.InfraFailures);
+        await sink.DisposeAsync();
+        Assert.All(File.ReadAllLines(results), l => Assert.Contains("\"outcome\":\"infra_sandbox_start_failed\"", l));
+        Assert.Equal("--gateway: required unless --results FILE is given (eval)",
+            Assert.Throws<ArgumentException>(() => ExecutorCommandLine.Parse(["--manifest", "m.yaml"])).Message);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using AgentOps.Protos.Grpc;
+using AgentOps.Protos.Tokenization;
+using AgentOps.Protos.V1;
+
+namespace AgentOps.Workers.Tests.Executor;
+
+/// <summary>
+/// A stand-in trainer on the real gRPC transport: Policy.Info walks through the given phases (one per Info
+/// call after the first), Policy.Generate writes code then the answer it printed, and TrajectoryIngest.Push
+/// stores what arrives. Records the authorization header of every call.
+/// </summary>
+internal sealed class TrainerPeer : IAsyncDisposable
+{
+    private readonly GrpcServerHost _host;
+    public PolicyService Policy { get; }
+    public IngestService Ingest { get; }
+
+    private TrainerPeer(GrpcServerHost host, PolicyService policy, IngestService ingest)
+    {
+        _host = host;
+        Policy = policy;
+        Ingest = ingest;
+    }
+
+    public string Address => $"http://127.0.0.1:{_host.Port}";
+
+    public static async Task<TrainerPeer> StartAsync(params string[] phases)
+    {
+        var policy = new PolicyService(phases);
+        var ingest = new IngestService();
+        var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = 0 },
+            [AgentOps.Protos.V1.Policy.BindService(policy), TrajectoryIngest.BindService(ingest)]);
+        return new TrainerPeer(host, policy, ingest);
+    }
+
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
+
+    internal sealed class PolicyService(string[] phases) : AgentOps.Protos.V1.Policy.PolicyBase
+    {
+        private int _infoCalls;
+        public ConcurrentQueue<string?> Authorization { get; } = new();
+        public int GenerateCalls;
+
+        public override Task<PolicyInfo> Info(InfoRequest request, ServerCallContext context)
+        {
+            Authorization.Enqueue(context.RequestHeaders.GetValue("authorization"));
+            var i = Math.Min(Interlocked.Increment(ref _infoCalls) - 1, phases.Length - 1);
+            return Task.FromResult(new PolicyInfo { Phase = phases[i], PolicyVersion = 5, Step = i });
+        }
+
+        public override Task<GenerateResponse> Generate(GenerateRequest request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref GenerateCalls);
+            var prompt = ByteTokenizer.Decode(request.PromptTokenIds.ToArray());
+            var q = prompt[3..prompt.IndexOf('\n')];
+            var text = prompt.Contains("<output>") ? $"<answer>{prompt.Split("<output>")[1].Split("</output>")[0]}</answer>" : $"<code>print({q})</code>";
+            var response = new GenerateResponse { Text = text, PolicyVersion = 5, FinishReason = FinishReason.Stop };
+            response.TokenIds.Add(ByteTokenizer.Encode(text));
+            response.Logprobs.Add(Enumerable.Repeat(-0.125f, response.TokenIds.Count));
+            return Task.FromResult(response);
+        }
+    }
+
+    internal sealed class IngestService : TrajectoryIngest.TrajectoryIngestBase
+    {
+        public ConcurrentQueue<Trajectory> Received { get; } = new();
+        public ConcurrentQueue<string?> Authorization { get; } = new();
+
+        public override async Task<PushAck> Push(IAsyncStreamReader<Trajectory> requestStream, ServerCallContext context)
+        {
+            Authorization.Enqueue(context.RequestHeaders.GetValue("authorization"));
+            ulong n = 0;
+            await foreach (var t in requestStream.ReadAllAsync(context.CancellationToken))
+            {
+                Received.Enqueue(t);
+                n++;
+            }
+            return new PushAck { Accepted = n };
+        }
+    }
+}

@@ -1,0 +1,347 @@
+using System.Diagnostics;
+using AgentOps.Protos.Grpc;
+using AgentOps.Protos.Ingest;
+using AgentOps.Protos.Metrics;
+using AgentOps.Protos.Queue;
+using AgentOps.Protos.Tokenization;
+using AgentOps.Protos.V1;
+using AgentOps.Trainer.Checkpoints;
+using AgentOps.Trainer.Model;
+using AgentOps.Trainer.Rollout;
+using AgentOps.Trainer.Serving;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AgentOps.Trainer.Training;
+
+/// <summary>
+/// The trainer process: the queue consumer filling the <see cref="UpdateBuffer"/>, the learner stepping through
+/// the phases (sft for the cold start, rl for the algorithm, then done), the Policy service (plus the embedded
+/// TrajectoryIngest when there is no Redis) on the gRPC port, /metrics and /status on the metrics port, metrics.jsonl
+/// and checkpoints under the run folder.
+/// </summary>
+public sealed class TrainerRun : IAsyncDisposable
+{
+    private readonly TrainerOptions _options;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly CheckpointStore _checkpoints;
+    private readonly MetricsJsonl _jsonl;
+    private readonly TrainerMetrics _metrics = new();
+    private ITrajectoryQueue? _queue;
+    private TrajectoryConsumer? _consumer;
+    private Task? _consumerTask;
+    private GrpcServerHost? _grpc;
+    private MetricsServer? _metricsServer;
+    private GenerateBatcher? _batcher;
+    private readonly CancellationTokenSource _stopConsumer = new();
+    private long _step;
+    private string _phase;
+
+    public TrainerRun(TrainerOptions options, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        _options = options;
+        _log = loggers.CreateLogger("agentops.trainer");
+        _loggers = loggers;
+        _time = time ?? TimeProvider.System;
+        Directory.CreateDirectory(options.RunDir);
+        _checkpoints = new CheckpointStore(Path.Combine(options.RunDir, "checkpoints"), _time);
+        _jsonl = new MetricsJsonl(Path.Combine(options.RunDir, "metrics.jsonl"));
+        var config = ModelConfig.FromPreset(options.Preset) with { ContextLength = Math.Max(16, options.MaxContextTokens) };
+        Learner = new Learner(options, config);
+        Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter));
+        Resume();
+        // Serve-only answers phase "rl": evaluation executors sample from the policy.
+        _phase = options.ServeOnly ? TrainerPhase.Rl : TrainerPhase.At(_step, options);
+        Status = new TrainerStatus(_phase, _step, options.TotalSteps, Learner.Gate.Version);
+        _metrics.SetPhase(_phase);
+    }
+
+    private readonly ILoggerFactory _loggers;
+
+    public Learner Learner { get; }
+    public UpdateBuffer Buffer { get; }
+    public TrainerStatus Status { get; }
+    public int GrpcPort => _grpc?.Port ?? 0;
+    public int MetricsPort => _metricsServer?.Port ?? 0;
+
+    private void Resume()
+    {
+        if (_options.ServeOnly)
+        {
+            var serve = _options.ServeCheckpoint.Length > 0 ? _options.ServeCheckpoint
+                : throw new ArgumentException("--checkpoint: --serve-only needs a checkpoint folder, got none");
+            var st = CheckpointStore.LoadInto(serve, Learner.Policy, null);
+            Learner.Gate.Reset(st.PolicyVersion, () => { });
+            TrainerLog.Resumed(_log, serve, st.Step, st.PolicyVersion, "serve-only");
+            return;
+        }
+        var latest = _checkpoints.LatestPath();
+        var from = latest ?? (_options.InitCheckpoint.Length > 0 ? _options.InitCheckpoint : null);
+        if (from is null) return;
+        var state = CheckpointStore.LoadInto(from, Learner.Policy, latest is null ? null : Learner.Optimizer);
+        if (latest is null)
+        {
+            TrainerLog.Resumed(_log, from, 0, 0, "init");
+            return;
+        }
+        _step = state.Step;
+        Learner.Gate.Reset(state.PolicyVersion, () => { });
+        var value = Path.Combine(from, "value.safetensors");
+        if (Learner.Value is not null && File.Exists(value))
+            Learner.Value.LoadStateDict(SafeTensors.Read(value).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor()));
+        if (TrainerPhase.At(_step, _options) == TrainerPhase.Rl)
+        {
+            // The KL reference is the policy the RL phase started from: the SFT checkpoint when there is one.
+            var sft = Path.Combine(_checkpoints.Root, "sft");
+            Learner.FreezeReference(Directory.Exists(sft) ? sft : null);
+        }
+        TrainerLog.Resumed(_log, from, state.Step, state.PolicyVersion, state.Phase);
+    }
+
+    /// <summary>Opens the queue, starts the consumer, the gRPC server and the metrics server.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var embedded = _options.RedisUrl.Length == 0 && !_options.ServeOnly;
+        if (!_options.ServeOnly)
+            _queue = _options.RedisUrl.Length == 0
+            ? new InProcessTrajectoryQueue()
+            : await RedisTrajectoryQueue.ConnectAsync(_options.RedisUrl, new RedisQueueOptions { RunId = _options.RunId }).ConfigureAwait(false);
+        if (_queue is not null)
+        {
+            _consumer = new TrajectoryConsumer(_queue, Handoff, new TrajectoryConsumerOptions { BatchSize = _options.ReadBatch, ClaimIdle = _options.ReclaimIdle, TimeProvider = _time });
+            _consumerTask = Task.Run(() => _consumer.RunAsync(_stopConsumer.Token), CancellationToken.None);
+        }
+
+        var generator = new Generator(Learner.Policy);
+        var backend = new GenerationBackend(generator, _options.Seed);
+        _batcher = new GenerateBatcher(backend.Generate, Learner.Gate, _options.BatchWindow, _options.MaxGenerateBatch, _time);
+        var services = new List<ServerServiceDefinition>
+        {
+            Policy.BindService(new PolicyService(_batcher, Info, Learner.Policy.Config.ContextLength)),
+        };
+        if (embedded)
+        {
+            var ingest = new TrajectoryIngestService(_queue!, new IngestOptions
+            {
+                RunId = _options.RunId,
+                BearerToken = _options.IngestToken.Length > 0 ? _options.IngestToken : null,
+                MaxBacklog = _options.MaxBacklog,
+            }, logger: _loggers.CreateLogger<TrajectoryIngestService>());
+            services.Add(TrajectoryIngest.BindService(ingest));
+        }
+        _grpc = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = _options.GrpcPort, BindAddress = System.Net.IPAddress.Any }, services, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        _metricsServer = new MetricsServer(new MetricsServerOptions { Port = _options.MetricsPort });
+        _metricsServer.MapGet("/status", async ctx =>
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync(Status.Current.ToJson(), ctx.RequestAborted).ConfigureAwait(false);
+        });
+        _metricsServer.AddReadinessCheck("policy", _ => Task.FromResult(_grpc is null
+            ? ReadinessResult.NotReady("gRPC server not started")
+            : ReadinessResult.Ready($"version {Learner.Gate.Version}")));
+        await _metricsServer.StartAsync(cancellationToken).ConfigureAwait(false);
+        TrainerLog.Listening(_log, embedded ? " + TrajectoryIngest" : "", _grpc.Port, _metricsServer.Port);
+    }
+
+    private ValueTask Handoff(IReadOnlyList<QueueEntry> entries, CancellationToken cancellationToken)
+    {
+        var invalidBefore = Buffer.Counters.DroppedInvalid;
+        foreach (var e in entries) Buffer.Add(e.Trajectory);
+        _metrics.Ingested(entries.Count);
+        if (Buffer.Counters.DroppedInvalid > invalidBefore && Buffer.LastInvalid is { } reason) TrainerLog.Invalid(_log, reason);
+        Status.Update(s => s with { TrajectoriesIngested = Buffer.Counters.Ingested });
+        return ValueTask.CompletedTask;
+    }
+
+    private PolicyInfo Info()
+    {
+        var s = Status.Current;
+        return new PolicyInfo
+        {
+            PolicyVersion = Learner.Gate.Version,
+            ModelPreset = Learner.Policy.Config.Preset,
+            Parameters = Learner.Policy.ParameterCount,
+            VocabSize = ByteTokenizer.VocabSize,
+            ContextLength = Learner.Policy.Config.ContextLength,
+            Tokenizer = ByteTokenizer.Name,
+            Step = s.Step,
+            Device = Learner.Device.ToString(),
+            Phase = s.Phase,
+            TotalSteps = s.TotalSteps,
+        };
+    }
+
+    /// <summary>Runs the remaining steps; returns when done or cancelled (a checkpoint is written either way).</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        if (_options.ServeOnly)
+        {
+            try { await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+            return;
+        }
+        var lastIngested = Buffer.Counters.Ingested;
+        var lastTime = _time.GetTimestamp();
+        try
+        {
+            while (_step < _options.TotalSteps && !cancellationToken.IsCancellationRequested)
+            {
+                var phase = TrainerPhase.At(_step, _options);
+                if (phase != _phase) EnterPhase(phase);
+                var counters = Buffer.Counters;
+                var waitWatch = Stopwatch.StartNew();
+                StepResult? result = phase == TrainerPhase.Sft ? await SftStepAsync(cancellationToken).ConfigureAwait(false) : await RlStepAsync(cancellationToken).ConfigureAwait(false);
+                if (result is null) break; // cancelled while waiting for data
+                var wait = waitWatch.Elapsed.TotalSeconds - result.Metrics.GetValueOrDefault(MetricNames.StepSeconds);
+                var delta = Buffer.Counters.Minus(counters);
+                var metrics = new Dictionary<string, double>(result.Metrics)
+                {
+                    [MetricNames.DroppedStale] = delta.DroppedStale,
+                    [MetricNames.DroppedInfra] = delta.DroppedInfra,
+                    [MetricNames.DroppedGroups] = delta.DroppedGroups,
+                    [MetricNames.DroppedInvalid] = delta.DroppedInvalid,
+                    [MetricNames.WaitSeconds] = wait,
+                };
+                var report = new StepReport(_step, phase, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics);
+                _jsonl.Append(report);
+                _metrics.RecordStep(report, result.PolicyVersion, result.TrainedTokens);
+                _metrics.Dropped("stale", delta.DroppedStale);
+                _metrics.Dropped("infra", delta.DroppedInfra);
+                _metrics.Dropped("invalid", delta.DroppedInvalid);
+                _metrics.Dropped("uniform_group", delta.DroppedGroupTrajectories);
+                _metrics.Dropped("split", delta.DroppedSplit);
+                _step++;
+                // Executors follow the phase through Info/status: switch as soon as the step that ends one is done.
+                var next = TrainerPhase.At(_step, _options);
+                if (next != _phase && next != TrainerPhase.Done) EnterPhase(next);
+                var now = _time.GetTimestamp();
+                var elapsed = Math.Max(_time.GetElapsedTime(lastTime, now).TotalSeconds, 1e-9);
+                var ingested = Buffer.Counters.Ingested;
+                Status.Update(s => s with
+                {
+                    Step = _step,
+                    PolicyVersion = result.PolicyVersion,
+                    MeanReward = phase == TrainerPhase.Rl ? metrics.GetValueOrDefault(MetricNames.RewardMean) : s.MeanReward,
+                    SuccessRate = phase == TrainerPhase.Rl ? metrics.GetValueOrDefault(MetricNames.SuccessRate) : s.SuccessRate,
+                    TrajectoriesIngested = ingested,
+                    TokensPerSecond = metrics.GetValueOrDefault(MetricNames.TokensPerSecond),
+                    TrajectoriesPerSecond = (ingested - lastIngested) / elapsed,
+                });
+                lastIngested = ingested;
+                lastTime = now;
+                TrainerLog.Step(_log, _step, _options.TotalSteps, phase, metrics.GetValueOrDefault(MetricNames.LossTotal),
+                    metrics.GetValueOrDefault(MetricNames.RewardMean, double.NaN), result.PolicyVersion, metrics.GetValueOrDefault(MetricNames.StepSeconds));
+                if (_step % _options.CheckpointEverySteps == 0) SaveCheckpoint();
+            }
+        }
+        finally
+        {
+            // Every way out (done, SIGTERM, an error) leaves a checkpoint to resume from.
+            if (_step > 0) SaveCheckpoint();
+        }
+        if (_step >= _options.TotalSteps) EnterPhase(TrainerPhase.Done);
+    }
+
+    private void EnterPhase(string phase)
+    {
+        if (_phase == TrainerPhase.Sft && phase != TrainerPhase.Sft && _step > 0)
+        {
+            var path = _checkpoints.Save("sft", Learner.Policy, Learner.Optimizer, State());
+            TrainerLog.Checkpoint(_log, path);
+        }
+        if (phase == TrainerPhase.Rl)
+        {
+            Buffer.DiscardDemonstrations();
+            Learner.FreezeReference(null);
+        }
+        _phase = phase;
+        _metrics.SetPhase(phase);
+        Status.Update(s => s with { Phase = phase });
+        TrainerLog.Phase(_log, phase, _step);
+    }
+
+    private async Task<StepResult?> SftStepAsync(CancellationToken cancellationToken)
+    {
+        var need = _options.SftBatchSize;
+        while (Buffer.DemonstrationCount < need)
+        {
+            if (!await WaitAsync(cancellationToken, Buffer.DemonstrationCount, need, "demonstrations").ConfigureAwait(false)) return null;
+        }
+        var demos = Buffer.TakeDemonstrations(need);
+        var lr = LearningRateSchedule.At(_step, _options.SftLearningRate, _options.SftWarmupSteps);
+        return await Task.Run(() => Learner.SftStep(demos, lr), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task<StepResult?> RlStepAsync(CancellationToken cancellationToken)
+    {
+        List<RolloutGroup>? groups;
+        // DAPO dynamic sampling: keep consuming until enough informative groups arrived.
+        while ((groups = Buffer.TryTakeGroups(_options.TasksPerStep, Learner.Gate.Version)) is null)
+        {
+            if (!await WaitAsync(cancellationToken, Buffer.ReadyGroupCount, _options.TasksPerStep, "groups").ConfigureAwait(false)) return null;
+        }
+        var rlStep = _step - _options.SftPhaseSteps;
+        var lr = LearningRateSchedule.At(rlStep, _options.LearningRate, _options.WarmupSteps);
+        return await Task.Run(() => Learner.RlStep(groups, lr), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private DateTime _lastWaitLog = DateTime.MinValue;
+
+    private async Task<bool> WaitAsync(CancellationToken cancellationToken, int have, int need, string what)
+    {
+        if (_consumerTask is { IsCompleted: true })
+            await _consumerTask.ConfigureAwait(false); // surfaces the consumer's failure instead of waiting forever
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (now - _lastWaitLog > TimeSpan.FromSeconds(10))
+        {
+            _lastWaitLog = now;
+            TrainerLog.Waiting(_log, have, need, what, Buffer.Counters.Ingested);
+        }
+        try
+        {
+            await Buffer.WaitForChangeAsync(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private TrainerState State() => new()
+    {
+        Step = _step,
+        PolicyVersion = Learner.Gate.Version,
+        Phase = TrainerPhase.At(_step, _options),
+        Seed = (ulong)_options.Seed,
+    };
+
+    private void SaveCheckpoint()
+    {
+        var path = _checkpoints.SaveStep(Learner.Policy, Learner.Optimizer, State(), _options.CheckpointKeep);
+        if (Learner.Value is not null)
+            SafeTensors.Write(Path.Combine(path, "value.safetensors"), Learner.Value.NamedParameters().Select(x => (x.Name, (Torch.Tensor)x.Param)));
+        TrainerLog.Checkpoint(_log, path);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopConsumer.Cancel();
+        if (_consumerTask is not null)
+        {
+            try { await _consumerTask.ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+        if (_consumer is not null) await _consumer.DisposeAsync().ConfigureAwait(false);
+        if (_grpc is not null) await _grpc.DisposeAsync().ConfigureAwait(false);
+        if (_batcher is not null) await _batcher.DisposeAsync().ConfigureAwait(false);
+        if (_metricsServer is not null) await _metricsServer.DisposeAsync().ConfigureAwait(false);
+        if (_queue is not null) await _queue.DisposeAsync().ConfigureAwait(false);
+        _jsonl.Dispose();
+        _metrics.Dispose();
+        Learner.Dispose();
+        _stopConsumer.Dispose();
+    }
+}
