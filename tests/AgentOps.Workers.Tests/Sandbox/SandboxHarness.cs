@@ -15,7 +15,15 @@ public sealed class SandboxHarness : IAsyncDisposable
         Metrics = new SandboxMetrics();
         Options = new SandboxOptions(Runtime: runtime, AllowFallback: allowFallback, Limits: limits ?? DefaultLimits,
             ToolsDir: toolsDir, StateDir: StateDir, RunscPath: runsc, StartTimeoutSeconds: 60);
-        Factory = SandboxFactory.Create(Options, LoggerFactory, Metrics);
+        try
+        {
+            Factory = SandboxFactory.Create(Options, LoggerFactory, Metrics);
+        }
+        catch
+        {
+            Directory.Delete(StateDir, recursive: true);
+            throw;
+        }
     }
 
     /// <summary>Generous wall limits: the box is a loaded 2-core machine shared by eight builds.</summary>

@@ -18,7 +18,8 @@ internal sealed class ProcessRuntime : ISandboxRuntime
     // Per-sandbox uids: RLIMIT_NPROC is counted per uid, so sandboxes must not share one.
     private const int UidBase = 1_900_000;
     private const int UidCount = 100_000;
-    private static int s_nextUid;
+    // Random start per executor process: two executors on one host must not hand out the same uids.
+    private static int s_nextUid = Random.Shared.Next(UidCount);
 
     private readonly SandboxOptions _options;
     private readonly TimeProvider _time;
