@@ -1,3 +1,4 @@
+using AgentOps.Testing.Manifests;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentOps.Operator.Kube;
@@ -64,7 +65,7 @@ public class GoldenManifestTests
     [Fact]
     public void GpuRequest_BecomesNvidiaGpuLimitAndToleration()
     {
-        var run = Manifests.ParseTrainingRun(TeamManifest.Yaml.Replace("gpu: 0", "gpu: 2")).GetValueOrThrow("gpu");
+        var run = Manifests.ParseTrainingRun(ManifestSamples.Full.Replace("gpu: 0", "gpu: 2")).GetValueOrThrow("gpu");
         var trainer = TrainingRunChildren.Build(Owner, run, new ReconcileOptions()).Single(c => c.Object.Name() == "arithmetic-grpo-trainer" && c.Type.Kind == "Deployment").Object;
         var pod = trainer["spec"]!["template"]!["spec"]!;
         Assert.Equal("2", (string?)pod["containers"]![0]!["resources"]!["limits"]!["nvidia.com/gpu"]);
@@ -73,7 +74,7 @@ public class GoldenManifestTests
 
     private static IEnumerable<(string File, JsonObject Obj)> Children()
     {
-        var run = Manifests.ParseTrainingRun(TeamManifest.Yaml).GetValueOrThrow("team manifest");
+        var run = Manifests.ParseTrainingRun(ManifestSamples.Full).GetValueOrThrow("team manifest");
         var o = new ReconcileOptions();
         foreach (var (type, obj) in TrainingRunChildren.Build(Owner, run, o))
             yield return ($"trainingrun-{type.Kind.ToLowerInvariant()}-{obj.Name()}.yaml", ChildApplier.WithHash(obj));

@@ -1,3 +1,4 @@
+using AgentOps.Testing.Manifests;
 using AgentOps.Protos.Api;
 
 namespace AgentOps.Protos.Tests.Api;

@@ -1,7 +1,8 @@
-namespace AgentOps.Protos.Tests.Api;
+namespace AgentOps.Testing.Manifests;
 
-/// <summary>The TEAM.md manifest, verbatim, as the reference input.</summary>
-internal static class ManifestSamples
+/// <summary>The reference TrainingRun manifest (every field set) and a minimal one: the input of the parsing,
+/// validation and golden-manifest tests.</summary>
+public static class ManifestSamples
 {
     public const string Full = """
         apiVersion: agentops.dev/v1alpha1
