@@ -53,6 +53,12 @@ public static class OperatorCliCommand
                 Console.Error.WriteLine($"error: {e.Message}");
                 return LocalRunner.ExitFailed;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+            {
+                // A missing/unreadable kubeconfig, or the metrics port already taken.
+                Console.Error.WriteLine($"error: {e.Message}");
+                return LocalRunner.ExitFailed;
+            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return LocalRunner.ExitOk;

@@ -100,6 +100,16 @@ public sealed class OperatorBinaryTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    [Fact]
+    public async Task A_missing_kubeconfig_exits_1_naming_the_file()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"agentops-no-kubeconfig-{Guid.NewGuid():N}");
+        var (code, _, stderr) = await ManifestValidationTests.Agentops("operator", "--kubeconfig", missing, "--leader-elect=false", "--metrics-port=0");
+        Assert.True(code == 1, $"exit {code}\n{stderr}");
+        Assert.Contains(missing, stderr);
+        Assert.DoesNotContain("Unhandled exception", stderr);
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
