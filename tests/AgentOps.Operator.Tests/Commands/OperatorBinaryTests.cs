@@ -101,6 +101,19 @@ public sealed class OperatorBinaryTests
     }
 
     [Fact]
+    public async Task Every_flag_the_chart_passes_is_one_agentops_operator_accepts()
+    {
+        var template = File.ReadAllText(RepoPaths.Of("charts", "agentops", "templates", "deployment.yaml"));
+        var flags = System.Text.RegularExpressions.Regex.Matches(template, @"^\s*- (--[a-z-]+)=", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToList();
+        Assert.Contains("--metrics-port", flags);
+        Assert.True(flags.Count >= 6, string.Join(' ', flags));
+        var (code, stdout, stderr) = await ManifestValidationTests.Agentops("operator", "--help");
+        Assert.True(code == 0, $"exit {code}\n{stderr}");
+        Assert.All(flags, f => Assert.Contains(f, stdout));
+    }
+
+    [Fact]
     public async Task A_missing_kubeconfig_exits_1_naming_the_file()
     {
         var missing = Path.Combine(Path.GetTempPath(), $"agentops-no-kubeconfig-{Guid.NewGuid():N}");
