@@ -9,7 +9,7 @@ var root = new RootCommand("AgentOps: train LLM agents with RL from a TrainingRu
     RunCommand.Create(),
     EvalCommand.Create(),
     ReportCommand.Create(),
-    OperatorCommandStub.Create(),
+    OperatorCliCommand.Create(),
 };
 
 // Ctrl-C and SIGTERM cancel the command's token; the command then stops its children in order (trainer
@@ -22,4 +22,12 @@ void OnSignal(PosixSignalContext context)
 }
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cts.Token);
+var parsed = root.Parse(args);
+// A bad flag or value is a usage error: exit 2 (like a bad manifest) with the parser's message, which names it.
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("see: agentops --help");
+    return 2;
+}
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cts.Token);

@@ -41,20 +41,23 @@ public static class SandboxPoolChildren
         var name = owner.Name();
         var run = pool.Spec.TrainingRun;
         var s = pool.Spec;
+        // workers/Executor/ExecutorCommandLine.cs. The pod itself runs under gVisor (runtimeClassName), so the
+        // in-pod sandbox is the process runtime; the token comes from the Secret through $AGENTOPS_TOKEN.
         var args = Arr("executor", "--manifest", TrainingRunChildren.ManifestPath,
             "--policy", $"http://{Names.Trainer(run)}:{o.PolicyPort}",
             "--gateway", $"http://{Names.Gateway(run)}:{o.GatewayPort}",
-            "--token", "$(AGENTOPS_INGEST_TOKEN)",
             "--metrics-port", $"{o.MetricsPort}",
+            "--runtime", "process",
+            "--executor", "$(POD_NAME)",
+            "--concurrency", s.WarmPerReplica.ToString(CultureInfo.InvariantCulture),
             "--split", "train");
         var container = Obj(
             ("name", "executor"),
             ("image", s.Image.Length > 0 ? s.Image : o.WorkerImage),
             ("args", args),
             ("env", Arr(
-                Obj(("name", "AGENTOPS_INGEST_TOKEN"), ("valueFrom", Obj(("secretKeyRef", Obj(("name", Names.IngestToken(run)), ("key", "token")))))),
-                Obj(("name", "AGENTOPS_SANDBOX_RUNTIME"), ("value", s.Runtime)),
-                Obj(("name", "AGENTOPS_WARM_SANDBOXES"), ("value", s.WarmPerReplica.ToString(CultureInfo.InvariantCulture))))),
+                TrainingRunChildren.IngestTokenEnv("AGENTOPS_TOKEN", run),
+                Obj(("name", "POD_NAME"), ("valueFrom", Obj(("fieldRef", Obj(("fieldPath", "metadata.name")))))))),
             ("ports", Arr(Obj(("name", "metrics"), ("containerPort", o.MetricsPort)))),
             ("readinessProbe", PodSecurity.HttpProbe("/readyz", "metrics", 5)),
             ("livenessProbe", PodSecurity.HttpProbe("/healthz", "metrics", 10)),

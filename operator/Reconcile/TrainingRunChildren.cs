@@ -14,6 +14,12 @@ public static class TrainingRunChildren
 {
     public const string ManifestPath = "/etc/agentops/manifest.yaml";
     public const string RunDir = "/var/lib/agentops/run";
+    /// <summary>Where the gateway mounts the run's ingest-token Secret (key "token").</summary>
+    public const string TokenDir = "/var/run/agentops/ingest-token";
+
+    /// <summary>The run's ingest token as an environment variable, from the same Secret the gateway mounts.</summary>
+    public static JsonObject IngestTokenEnv(string variable, string run) =>
+        Obj(("name", variable), ("valueFrom", Obj(("secretKeyRef", Obj(("name", Names.IngestToken(run)), ("key", "token"))))));
 
     public static IReadOnlyList<(ResourceType Type, JsonObject Object)> Build(JsonObject owner, TrainingRun run, ReconcileOptions o)
     {
@@ -99,18 +105,19 @@ public static class TrainingRunChildren
         var container = Obj(
             ("name", "gateway"),
             ("image", o.WorkerImage),
-            ("args", Arr("gateway", "--manifest", ManifestPath, "--grpc-port", $"{o.GatewayPort}", "--metrics-port", $"{o.MetricsPort}",
-                "--redis", RedisUrl(name, owner.Namespace(), run, o))),
-            ("env", Arr(Obj(("name", "AGENTOPS_INGEST_TOKEN"),
-                ("valueFrom", Obj(("secretKeyRef", Obj(("name", Names.IngestToken(name)), ("key", "token")))))))),
+            // workers/Gateway/GatewayOptions.cs: the run's stream, the Secret's token as a file, 0.0.0.0 in a pod.
+            ("args", Arr("gateway", "--redis", RedisUrl(name, owner.Namespace(), run, o), "--run", name,
+                "--token-file", $"{TokenDir}/token", "--port", $"{o.GatewayPort}", "--metrics-port", $"{o.MetricsPort}",
+                "--max-backlog", $"{run.Spec.Queue.MaxBacklog}", "--max-length", $"{run.Spec.Queue.MaxLength}",
+                "--environments", run.Spec.Environment.Name, "--bind", "0.0.0.0")),
             ("ports", Arr(Obj(("name", "grpc"), ("containerPort", o.GatewayPort)), Obj(("name", "metrics"), ("containerPort", o.MetricsPort)))),
             ("readinessProbe", PodSecurity.HttpProbe("/readyz", "metrics", 5)),
             ("livenessProbe", PodSecurity.HttpProbe("/healthz", "metrics", 10)),
             ("resources", Obj(("requests", Obj(("cpu", "250m"), ("memory", "256Mi"))), ("limits", Obj(("cpu", "1"), ("memory", "512Mi"))))),
             ("securityContext", PodSecurity.ContainerContext()),
-            ("volumeMounts", Arr(Obj(("name", "manifest"), ("mountPath", "/etc/agentops"), ("readOnly", true)))));
+            ("volumeMounts", Arr(Obj(("name", "ingest-token"), ("mountPath", TokenDir), ("readOnly", true)))));
         return Deployment(owner, Names.Gateway(name), "gateway", replicas, container,
-            Arr(Obj(("name", "manifest"), ("configMap", Obj(("name", Names.Manifest(name)))))), strategy: null);
+            Arr(Obj(("name", "ingest-token"), ("secret", Obj(("secretName", Names.IngestToken(name)), ("defaultMode", 288))))), strategy: null);
     }
 
     private static JsonObject Trainer(JsonObject owner, TrainingRun run, ReconcileOptions o, int replicas)
@@ -129,6 +136,8 @@ public static class TrainingRunChildren
             ("image", run.Spec.Trainer.Image.Length > 0 ? run.Spec.Trainer.Image : o.TrainerImage),
             ("args", Arr("--manifest", ManifestPath, "--run-dir", RunDir, "--grpc-port", $"{o.PolicyPort}",
                 "--metrics-port", $"{o.MetricsPort}", "--redis", RedisUrl(name, owner.Namespace(), run, o))),
+            // trainer/Program.cs reads the Policy bearer token from $AGENTOPS_INGEST_TOKEN.
+            ("env", Arr(IngestTokenEnv("AGENTOPS_INGEST_TOKEN", name))),
             ("ports", Arr(Obj(("name", "grpc"), ("containerPort", o.PolicyPort)), Obj(("name", "metrics"), ("containerPort", o.MetricsPort)))),
             ("readinessProbe", PodSecurity.HttpProbe("/readyz", "metrics", 5)),
             ("livenessProbe", PodSecurity.HttpProbe("/healthz", "metrics", 10)),
