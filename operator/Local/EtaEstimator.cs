@@ -1,3 +1,4 @@
+using AgentOps.Protos.Api;
 namespace AgentOps.Operator.Local;
 
 /// <summary>Remaining time from the step rate over the last minute of `/status` samples (reset per phase).</summary>
@@ -6,7 +7,7 @@ public sealed class EtaEstimator(TimeProvider time)
     private readonly Queue<(DateTimeOffset Time, long Step)> _samples = new();
     private string _phase = "";
 
-    public TimeSpan? Observe(TrainerStatus status)
+    public TimeSpan? Observe(TrainerStatusReport status)
     {
         var now = time.GetUtcNow();
         if (status.Phase != _phase) { _samples.Clear(); _phase = status.Phase; }

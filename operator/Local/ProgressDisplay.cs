@@ -1,3 +1,4 @@
+using AgentOps.Protos.Api;
 using Spectre.Console;
 
 namespace AgentOps.Operator.Local;
@@ -6,11 +7,11 @@ namespace AgentOps.Operator.Local;
 /// Live progress from the trainer's `/status`: a Spectre.Console table redrawn in place on a terminal, plain
 /// lines (one every 10 s and on each phase change) when the output is redirected, e.g. under CI.
 /// </summary>
-public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatus?>> poll, Supervisor supervisor, TimeProvider time)
+public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusReport?>> poll, Supervisor supervisor, TimeProvider time)
 {
     public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    public TrainerStatus? Last { get; private set; }
+    public TrainerStatusReport? Last { get; private set; }
 
     /// <summary>Shows progress until <paramref name="until"/> completes or the token is cancelled.</summary>
     public Task RunAsync(Task until, CancellationToken cancellationToken) =>
@@ -61,7 +62,7 @@ public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatus?>
         }
     }
 
-    public static string Line(TrainerStatus s, TimeSpan? eta) =>
+    public static string Line(TrainerStatusReport s, TimeSpan? eta) =>
         $"[{s.Phase}] step {s.Step}/{s.TotalSteps}  v{s.PolicyVersion}  reward {s.MeanReward:0.000}  success {s.SuccessRate:P1}  " +
         $"{s.TokensPerSecond:0} tok/s  {s.TrajectoriesPerSecond:0.0} traj/s  ingested {s.TrajectoriesIngested}  ETA {Format(eta)}";
 
@@ -74,7 +75,7 @@ public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatus?>
         return t;
     }
 
-    private void Fill(Table table, TrainerStatus? s, TimeSpan? eta)
+    private void Fill(Table table, TrainerStatusReport? s, TimeSpan? eta)
     {
         table.Rows.Clear();
         if (s is null)

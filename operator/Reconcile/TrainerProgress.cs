@@ -1,28 +1,13 @@
+using AgentOps.Protos.Api;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace AgentOps.Operator.Reconcile;
-
-/// <summary>The trainer's <c>/status</c> answer (TEAM.md contract).</summary>
-public sealed record TrainerProgress
-{
-    /// <summary>"sft", "rl", "done" or "failed".</summary>
-    [JsonPropertyName("phase")] public string Phase { get; init; } = "";
-    [JsonPropertyName("step")] public long Step { get; init; }
-    [JsonPropertyName("totalSteps")] public long TotalSteps { get; init; }
-    [JsonPropertyName("policyVersion")] public long PolicyVersion { get; init; }
-    [JsonPropertyName("meanReward")] public double MeanReward { get; init; }
-    [JsonPropertyName("successRate")] public double SuccessRate { get; init; }
-    [JsonPropertyName("trajectoriesIngested")] public long TrajectoriesIngested { get; init; }
-    [JsonPropertyName("tokensPerSecond")] public double TokensPerSecond { get; init; }
-    [JsonPropertyName("trajectoriesPerSecond")] public double TrajectoriesPerSecond { get; init; }
-}
 
 /// <summary>Reads a run's trainer progress (a seam: HTTP in the cluster, a local listener in tests).</summary>
 public interface ITrainerProgressSource
 {
     /// <summary>Null when the trainer cannot be reached (yet); the reconciler keeps the last status then.</summary>
-    Task<TrainerProgress?> GetAsync(string ns, string run, CancellationToken ct);
+    Task<TrainerStatusReport?> GetAsync(string ns, string run, CancellationToken ct);
 }
 
 /// <summary>GET http://RUN-trainer.NS.svc:METRICS/status, or any base address a resolver gives (tests, port-forwards).</summary>
@@ -31,7 +16,7 @@ public sealed class HttpTrainerProgressSource(HttpClient http, Func<string, stri
     public static Func<string, string, Uri> InCluster(ReconcileOptions o) =>
         (ns, run) => new Uri($"http://{Names.Trainer(run)}.{ns}.svc:{o.MetricsPort}/status");
 
-    public async Task<TrainerProgress?> GetAsync(string ns, string run, CancellationToken ct)
+    public async Task<TrainerStatusReport?> GetAsync(string ns, string run, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
@@ -39,7 +24,7 @@ public sealed class HttpTrainerProgressSource(HttpClient http, Func<string, stri
         {
             using var response = await http.GetAsync(statusUrl(ns, run), timeout.Token);
             if (!response.IsSuccessStatusCode) return null;
-            return JsonSerializer.Deserialize<TrainerProgress>(await response.Content.ReadAsStringAsync(timeout.Token));
+            return TrainerStatusReport.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
         }
         catch (Exception e) when (e is HttpRequestException or JsonException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {

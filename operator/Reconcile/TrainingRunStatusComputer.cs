@@ -16,7 +16,7 @@ public sealed record TrainingRunObservation
     public JsonObject? Pool { get; init; }
     public bool NeedsRedis { get; init; }
     public string PoolName { get; init; } = "";
-    public TrainerProgress? Progress { get; init; }
+    public TrainerStatusReport? Progress { get; init; }
 }
 
 /// <summary>

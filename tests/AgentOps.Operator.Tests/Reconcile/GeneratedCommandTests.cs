@@ -1,3 +1,4 @@
+using AgentOps.Testing.Manifests;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using AgentOps.Operator.Kube;
@@ -19,7 +20,7 @@ public sealed class GeneratedCommandTests
          "metadata":{"name":"arithmetic-grpo","namespace":"default","uid":"11111111-2222-4333-8444-555555555555"}}
         """)!.AsObject();
 
-    private static readonly TrainingRun Run = Manifests.ParseTrainingRun(TeamManifest.Yaml).GetValueOrThrow("team manifest");
+    private static readonly TrainingRun Run = Manifests.ParseTrainingRun(ManifestSamples.Full).GetValueOrThrow("team manifest");
 
     [Fact]
     public void Gateway_command_is_accepted_by_the_gateway_parser_and_reads_the_mounted_token()

@@ -1,30 +1,19 @@
+using AgentOps.Protos.Api;
 using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace AgentOps.Operator.Local;
-
-/// <summary>The trainer's `/status` JSON (TEAM.md, "Trainer").</summary>
-public sealed record TrainerStatus(
-    string Phase,
-    long Step,
-    long TotalSteps,
-    long PolicyVersion,
-    double MeanReward,
-    double SuccessRate,
-    long TrajectoriesIngested,
-    double TokensPerSecond,
-    double TrajectoriesPerSecond);
 
 /// <summary>Polls `/status` and `/readyz` on the trainer's metrics port.</summary>
 public sealed class StatusClient(HttpClient http)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<TrainerStatus?> GetAsync(string url, CancellationToken cancellationToken)
+    public async Task<TrainerStatusReport?> GetAsync(string url, CancellationToken cancellationToken)
     {
         try
         {
-            return await http.GetFromJsonAsync<TrainerStatus>(url, Json, cancellationToken);
+            return await http.GetFromJsonAsync<TrainerStatusReport>(url, Json, cancellationToken);
         }
         catch (HttpRequestException)
         {
