@@ -156,4 +156,24 @@ public sealed class ExecutorCommandTests : IDisposable
         Assert.Equal("--gateway: required unless --results FILE is given (eval)",
             Assert.Throws<ArgumentException>(() => ExecutorCommandLine.Parse(["--manifest", "m.yaml"])).Message);
     }
+
+    [Fact]
+    public void Runtime_defaults_to_AGENTOPS_SANDBOX_RUNTIME_and_the_flag_wins()
+    {
+        string[] args = ["--manifest", "m.yaml", "--split", "eval", "--results", "r.jsonl"];
+        var before = Environment.GetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME");
+        try
+        {
+            // "process" is what every test here runs on, so a parallel test that reads it is unaffected.
+            Environment.SetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME", "process");
+            Assert.Equal("process", ExecutorCommandLine.Parse(args).Runtime);
+            Assert.Equal("gvisor", ExecutorCommandLine.Parse([.. args, "--runtime", "gvisor"]).Runtime);
+            Environment.SetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME", null);
+            Assert.Null(ExecutorCommandLine.Parse(args).Runtime);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME", before);
+        }
+    }
 }
