@@ -8,21 +8,25 @@ using Microsoft.Extensions.Logging;
 const string Usage = """
 usage: agentops-trainer --manifest FILE [--run-dir DIR] [--grpc-port N] [--metrics-port N] [--redis URL]
                         [--token TOKEN] [--linger-seconds N]
-       agentops-trainer --manifest FILE --serve-only --checkpoint DIR [--grpc-port N] [--metrics-port N]
+       agentops-trainer --manifest FILE --serve-only [--checkpoint DIR] [--grpc-port N] [--metrics-port N]
   --manifest FILE      TrainingRun manifest (agentops.dev/v1alpha1)
   --run-dir DIR        metrics.jsonl and checkpoints/ go here (default runs/<metadata.name>)
   --grpc-port N        Policy (+ embedded TrajectoryIngest without --redis); 0 picks a free port (default 50051)
   --metrics-port N     HTTP /metrics /healthz /readyz /status; 0 picks a free port (default 9100)
   --redis URL          consume from Redis Streams instead of the in-process queue + embedded ingest
   --token TOKEN        bearer token the embedded ingest requires (default $AGENTOPS_INGEST_TOKEN)
-  --serve-only         serve --checkpoint DIR's policy for evaluation; no training
+  --serve-only         serve --checkpoint DIR's policy for evaluation; no training. Without --checkpoint:
+                       the policy training starts from (spec.policy.checkpoint, else the seeded random init)
   --linger-seconds N   keep serving phase "done" this long after the last step (default 10)
+  --max-filtered-batches N  with spec.algorithm.groupFilter: step anyway after N batches' worth of groups in a
+                       row had all-equal rewards (default 3; 0 waits forever)
 """;
 
 string? manifestPath = null, runDir = null, redis = null, checkpoint = null;
 var token = Environment.GetEnvironmentVariable("AGENTOPS_INGEST_TOKEN") ?? "";
 int grpcPort = 50051, metricsPort = 9100;
 double linger = 10;
+var maxFilteredBatches = 3;
 var serveOnly = false;
 try
 {
@@ -41,12 +45,12 @@ try
             case "--checkpoint": checkpoint = Next(); break;
             case "--serve-only": serveOnly = true; break;
             case "--linger-seconds": linger = Int("--linger-seconds", Next()); break;
+            case "--max-filtered-batches": maxFilteredBatches = Int("--max-filtered-batches", Next()); break;
             case "-h" or "--help": Console.WriteLine(Usage); return 0;
             default: throw new ArgumentException($"unknown argument '{args[i]}'");
         }
     }
     if (manifestPath is null) throw new ArgumentException("--manifest: required");
-    if (serveOnly && checkpoint is null) throw new ArgumentException("--checkpoint: required with --serve-only");
 }
 catch (ArgumentException e)
 {
@@ -80,6 +84,7 @@ var options = ManifestOptions.From(manifest, new TrainerOptions
     ServeOnly = serveOnly,
     ServeCheckpoint = checkpoint ?? "",
     LingerAfterDone = TimeSpan.FromSeconds(linger),
+    MaxFilteredBatches = maxFilteredBatches,
 });
 
 using var stop = new CancellationTokenSource();

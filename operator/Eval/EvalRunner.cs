@@ -33,8 +33,9 @@ public sealed class EvalRunner(ILoggerFactory loggers, TimeProvider time, string
             "--manifest", manifest.Path, "--run-dir", Path.Combine(workDir, $"eval-{label}"), "--serve-only",
             "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(),
         };
-        checkpoint ??= await UntrainedCheckpointAsync(manifest, workDir, cancellationToken);
-        trainerArgs.AddRange(["--checkpoint", checkpoint]);
+        // No checkpoint: the trainer serves what training starts from (spec.policy.checkpoint, else its seeded
+        // random initialisation), the untrained row.
+        if (checkpoint is not null) trainerArgs.AddRange(["--checkpoint", checkpoint]);
         var trainer = new ChildSpec($"eval-{label}-trainer", LocalBinaries.Find("agentops-trainer", binaries), trainerArgs, 0, ChildSpecs.WorkerGrace);
         var executor = new ChildSpec($"eval-{label}-executor", LocalBinaries.Find("agentops-workers", binaries),
             ["executor", "--manifest", manifest.Path, "--policy", reference ? Reference : $"http://127.0.0.1:{grpc}", "--split", "eval",
@@ -76,42 +77,7 @@ public sealed class EvalRunner(ILoggerFactory loggers, TimeProvider time, string
             throw new InvalidDataException($"{results}: expected {episodes} episodes, got {rows.Count}");
         var scored = rows.Where(r => !r.IsInfrastructureFailure).ToList();
         var successes = scored.Count(r => r.Success);
-        return new EvalResult(label, reference ? "(scripted reference policy)" : checkpoint, scored.Count, successes,
+        return new EvalResult(label, reference ? "(scripted reference policy)" : checkpoint ?? "(untrained: the policy training starts from)", scored.Count, successes,
             WilsonInterval.Of(successes, scored.Count), results, started.Elapsed.TotalSeconds, rows.Count - scored.Count);
-    }
-
-    /// <summary>
-    /// The untrained model: the trainer's seeded random initialisation, obtained by running it on a copy of the
-    /// manifest with no SFT and zero RL steps (it checkpoints on exit), so it is exactly what training starts from.
-    /// </summary>
-    private async Task<string> UntrainedCheckpointAsync(RunManifest manifest, string workDir, CancellationToken cancellationToken)
-    {
-        var dir = Path.Combine(workDir, "untrained-init");
-        var latest = Path.Combine(dir, "checkpoints", "latest");
-        if (Directory.Exists(latest)) return latest;
-        var variant = Path.Combine(workDir, "untrained.yaml");
-        ManifestVariant.Write(manifest.Path, variant, new Dictionary<string, string>
-        {
-            ["spec.policy.sft.enabled"] = "false",
-            ["spec.algorithm.name"] = "grpo",
-            ["spec.algorithm.steps"] = "0",
-            ["spec.algorithm.warmupSteps"] = "0",
-        });
-        var spec = new ChildSpec("eval-untrained-init", LocalBinaries.Find("agentops-trainer", binaries),
-            ["--manifest", variant, "--run-dir", dir, "--grpc-port", FreePorts.Next().ToString(), "--metrics-port", FreePorts.Next().ToString(), "--linger-seconds", "0"],
-            0, ChildSpecs.WorkerGrace);
-        await using var supervisor = new Supervisor(Path.Combine(workDir, "logs"), RestartPolicy.Default with { MaxRestarts = 0 }, time, loggers.CreateLogger<Supervisor>());
-        supervisor.Start(spec);
-        try
-        {
-            await supervisor.WaitForCompletionAsync(spec.Name).WaitAsync(ReadyTimeout, cancellationToken);
-        }
-        catch (ChildFailedException e)
-        {
-            throw new InvalidOperationException(e.Message, e);
-        }
-        if (!Directory.Exists(latest))
-            throw new InvalidDataException($"untrained: the trainer ran zero steps but wrote no {latest}; see {supervisor.Current(spec.Name).LogPath}");
-        return latest;
     }
 }

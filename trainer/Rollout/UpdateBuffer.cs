@@ -8,7 +8,8 @@ public sealed record UpdateBufferOptions(
     int GroupSize = 8,
     int MaxStaleness = 1,
     int MaxTokens = 512,
-    bool GroupFilter = true);
+    bool GroupFilter = true,
+    int MaxFilteredBatches = 3);
 
 /// <summary>Cumulative counts of what came in and what was left out, and why (nothing is dropped silently).</summary>
 public sealed record RolloutCounters(
@@ -18,13 +19,14 @@ public sealed record RolloutCounters(
     long DroppedInvalid,
     long DroppedGroups,
     long DroppedGroupTrajectories,
-    long DroppedSplit)
+    long DroppedSplit,
+    long ForcedTakes = 0)
 {
     public static RolloutCounters Zero { get; } = new(0, 0, 0, 0, 0, 0, 0);
 
     public RolloutCounters Minus(RolloutCounters o) => new(Ingested - o.Ingested, DroppedStale - o.DroppedStale,
         DroppedInfra - o.DroppedInfra, DroppedInvalid - o.DroppedInvalid, DroppedGroups - o.DroppedGroups,
-        DroppedGroupTrajectories - o.DroppedGroupTrajectories, DroppedSplit - o.DroppedSplit);
+        DroppedGroupTrajectories - o.DroppedGroupTrajectories, DroppedSplit - o.DroppedSplit, ForcedTakes - o.ForcedTakes);
 }
 
 /// <summary>
@@ -41,6 +43,10 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
     private readonly GroupAssembler _assembler = new(options.GroupSize);
     private readonly SemaphoreSlim _changed = new(0);
     private RolloutCounters _counters = RolloutCounters.Zero;
+    private readonly Queue<RolloutGroup> _lastFiltered = new();
+    private readonly Queue<RolloutGroup> _pending = new(); // usable groups already seen by TryTakeGroups, waiting for enough
+
+    private long _filteredInARow;
 
     public UpdateBufferOptions Options { get; } = options;
 
@@ -59,7 +65,7 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
 
     public int ReadyGroupCount
     {
-        get { lock (_gate) return _groups.Count; }
+        get { lock (_gate) return _groups.Count + _pending.Count; }
     }
 
     /// <summary>Adds one trajectory from the queue. Never throws on bad data: it is counted instead.</summary>
@@ -135,6 +141,9 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
     /// <summary>
     /// Takes <paramref name="count"/> usable groups if that many are ready, after dropping stale members and
     /// (with the group filter) groups whose rewards are all equal; returns null when not enough yet.
+    /// DAPO regenerates a bounded number of batches: once MaxFilteredBatches × count groups in a row were
+    /// filtered, it returns what it has, topped up with the latest filtered groups (all-equal rewards, zero
+    /// GRPO advantage), so a policy whose groups all score 0 still advances; counted in ForcedTakes.
     /// </summary>
     public List<RolloutGroup>? TryTakeGroups(int count, long currentVersion)
     {
@@ -144,13 +153,22 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
             _counters = _counters with { DroppedStale = _counters.DroppedStale + staleEvicted };
             var kept = new List<RolloutGroup>();
             var remaining = new Queue<RolloutGroup>();
-            while (_groups.TryDequeue(out var g))
+            var candidates = new List<(RolloutGroup Group, bool Seen)>(_pending.Count + _groups.Count);
+            while (_pending.TryDequeue(out var p)) candidates.Add((p, true));
+            while (_groups.TryDequeue(out var n)) candidates.Add((n, false));
+            foreach (var (g, seen) in candidates)
             {
                 var (fresh, stale) = StalenessFilter.Apply(g, currentVersion, Options.MaxStaleness);
                 _counters = _counters with { DroppedStale = _counters.DroppedStale + stale };
                 var usable = Options.GroupFilter ? GroupFilter.IsInformative(fresh) : fresh.Members.Count > 0;
                 if (!usable)
                 {
+                    if (fresh.Members.Count > 0)
+                    {
+                        _filteredInARow++;
+                        _lastFiltered.Enqueue(fresh);
+                        while (_lastFiltered.Count > count) _lastFiltered.Dequeue();
+                    }
                     _counters = _counters with
                     {
                         DroppedGroups = _counters.DroppedGroups + 1,
@@ -158,17 +176,43 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
                     };
                     continue;
                 }
+                if (!seen)
+                {
+                    // A new informative group ends the run of filtered ones.
+                    _filteredInARow = 0;
+                    _lastFiltered.Clear();
+                }
                 if (kept.Count < count) kept.Add(fresh);
                 else remaining.Enqueue(fresh);
+            }
+            if (kept.Count < count && Options.GroupFilter && Options.MaxFilteredBatches > 0
+                && _filteredInARow >= (long)Options.MaxFilteredBatches * count && _lastFiltered.Count > 0)
+            {
+                // The newest filtered groups (the freshest samples), in arrival order.
+                foreach (var filler in _lastFiltered.Skip(Math.Max(0, _lastFiltered.Count - (count - kept.Count))).ToList())
+                {
+                    kept.Add(filler);
+                    // Trained on after all (with zero advantage): no longer counted as dropped.
+                    _counters = _counters with
+                    {
+                        DroppedGroups = _counters.DroppedGroups - 1,
+                        DroppedGroupTrajectories = _counters.DroppedGroupTrajectories - filler.Members.Count,
+                    };
+                }
+                _counters = _counters with { ForcedTakes = _counters.ForcedTakes + 1 };
+                _filteredInARow = 0;
+                _lastFiltered.Clear();
+                foreach (var g in remaining) _pending.Enqueue(g);
+                return kept;
             }
             if (kept.Count < count)
             {
                 // Not enough yet: keep them (already filtered) for the next attempt.
-                foreach (var g in kept) _groups.Enqueue(g);
-                foreach (var g in remaining) _groups.Enqueue(g);
+                foreach (var g in kept) _pending.Enqueue(g);
+                foreach (var g in remaining) _pending.Enqueue(g);
                 return null;
             }
-            foreach (var g in remaining) _groups.Enqueue(g);
+            foreach (var g in remaining) _pending.Enqueue(g);
             return kept;
         }
     }

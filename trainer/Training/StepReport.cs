@@ -17,6 +17,8 @@ public static class MetricNames
     public const string DroppedInfra = "rollout/dropped_infra";
     public const string DroppedGroups = "rollout/dropped_groups";
     public const string DroppedInvalid = "rollout/dropped_invalid";
+    /// <summary>1 when the step was taken with filtered (all-equal) groups after maxFilteredBatches batches were all filtered.</summary>
+    public const string SkippedSteps = "rollout/skipped_steps";
     public const string Trajectories = "rollout/trajectories";
     public const string Kl = "policy/kl";
     public const string Entropy = "policy/entropy";

@@ -13,6 +13,12 @@ internal static partial class TrainerLog
     [LoggerMessage(Level = LogLevel.Information, Message = "step {Step}/{Total} {Phase}: loss {Loss:F4}, reward {Reward:F3}, version {Version}, {Seconds:F2} s")]
     public static partial void Step(ILogger logger, long step, long total, string phase, double loss, double reward, long version, double seconds);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "step {Step}: {Batches} batches' worth of groups in a row had all-equal rewards (group filter); stepped with them anyway (zero advantage), reward mean {Reward:F3}")]
+    public static partial void FilterStalled(ILogger logger, long step, int batches, double reward);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "serve-only without a checkpoint: serving the seeded random initialisation (seed {Seed}), policy version 0")]
+    public static partial void ServingInit(ILogger logger, int seed);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "phase {Phase} begins at step {Step}")]
     public static partial void Phase(ILogger logger, string phase, long step);
 

@@ -19,6 +19,7 @@ public sealed class TrainerMetrics : IDisposable
     private readonly Counter<long> _trajectories;
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _tokens;
+    private readonly Counter<long> _skipped;
     private readonly Histogram<double> _stepSeconds;
 
     public TrainerMetrics()
@@ -27,6 +28,7 @@ public sealed class TrainerMetrics : IDisposable
         _trajectories = _meter.CreateCounter<long>("agentops_trainer_trajectories_ingested", description: "Trajectories taken from the queue into the update buffer.");
         _dropped = _meter.CreateCounter<long>("agentops_trainer_trajectories_dropped", description: "Trajectories not trained on, by reason (stale, infra, invalid, uniform_group, split).");
         _tokens = _meter.CreateCounter<long>("agentops_trainer_tokens_trained", description: "Trained (mask-1) tokens.");
+        _skipped = _meter.CreateCounter<long>("agentops_trainer_skipped_steps", description: "RL steps taken with filtered (all-equal reward) groups after maxFilteredBatches batches were all filtered (DAPO bounded regeneration).");
         _stepSeconds = _meter.CreateHistogram<double>("agentops_trainer_step_duration", unit: "s", description: "Wall time of one optimisation step.");
         _meter.CreateObservableGauge("agentops_trainer_step", () => Interlocked.Read(ref _step), description: "The current optimisation step.");
         _meter.CreateObservableGauge("agentops_trainer_policy_version", () => Interlocked.Read(ref _version), description: "The policy version served.");
@@ -63,6 +65,8 @@ public sealed class TrainerMetrics : IDisposable
     public void SetPhase(string phase) => Volatile.Write(ref _phase, phase switch { TrainerPhase.Sft => 0, TrainerPhase.Rl => 1, _ => 2 });
 
     public void Ingested(long count) => _trajectories.Add(count);
+
+    public void SkippedStep() => _skipped.Add(1);
 
     public void Dropped(string reason, long count)
     {

@@ -50,6 +50,8 @@ public sealed record TrainerOptions
     public double ClipRange { get; init; } = 0.2;
     public int MaxStaleness { get; init; } = 1;
     public bool GroupFilter { get; init; } = true;
+    /// <summary>With the group filter: after this many batches' worth of groups in a row were all filtered, step anyway (DAPO's bounded regeneration).</summary>
+    public int MaxFilteredBatches { get; init; } = 3;
     public double PpoValueCoef { get; init; } = 0.5;
     public double PpoGamma { get; init; } = 1.0;
     public double PpoLambda { get; init; } = 0.95;

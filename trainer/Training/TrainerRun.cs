@@ -49,7 +49,7 @@ public sealed class TrainerRun : IAsyncDisposable
         _jsonl = new MetricsJsonl(Path.Combine(options.RunDir, "metrics.jsonl"));
         var config = ModelConfig.FromPreset(options.Preset) with { ContextLength = Math.Max(16, options.MaxContextTokens) };
         Learner = new Learner(options, config);
-        Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter));
+        Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter, options.MaxFilteredBatches));
         Resume();
         // Serve-only answers phase "rl": evaluation executors sample from the policy.
         _phase = options.ServeOnly ? TrainerPhase.Rl : TrainerPhase.At(_step, options);
@@ -69,8 +69,14 @@ public sealed class TrainerRun : IAsyncDisposable
     {
         if (_options.ServeOnly)
         {
-            var serve = _options.ServeCheckpoint.Length > 0 ? _options.ServeCheckpoint
-                : throw new ArgumentException("--checkpoint: --serve-only needs a checkpoint folder, got none");
+            // Without --checkpoint: what training starts from (spec.policy.checkpoint, else the seeded random
+            // initialisation), the "untrained" row of an evaluation.
+            var serve = _options.ServeCheckpoint.Length > 0 ? _options.ServeCheckpoint : _options.InitCheckpoint;
+            if (serve.Length == 0)
+            {
+                TrainerLog.ServingInit(_log, _options.Seed);
+                return;
+            }
             var st = CheckpointStore.LoadInto(serve, Learner.Policy, null);
             Learner.Gate.Reset(st.PolicyVersion, () => { });
             TrainerLog.Resumed(_log, serve, st.Step, st.PolicyVersion, "serve-only");
@@ -202,6 +208,7 @@ public sealed class TrainerRun : IAsyncDisposable
                     [MetricNames.DroppedInfra] = delta.DroppedInfra,
                     [MetricNames.DroppedGroups] = delta.DroppedGroups,
                     [MetricNames.DroppedInvalid] = delta.DroppedInvalid,
+                    [MetricNames.SkippedSteps] = delta.ForcedTakes,
                     [MetricNames.WaitSeconds] = wait,
                 };
                 var report = new StepReport(_step, phase, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics);
@@ -212,6 +219,11 @@ public sealed class TrainerRun : IAsyncDisposable
                 _metrics.Dropped("invalid", delta.DroppedInvalid);
                 _metrics.Dropped("uniform_group", delta.DroppedGroupTrajectories);
                 _metrics.Dropped("split", delta.DroppedSplit);
+                if (delta.ForcedTakes > 0)
+                {
+                    _metrics.SkippedStep();
+                    TrainerLog.FilterStalled(_log, _step, _options.MaxFilteredBatches, metrics.GetValueOrDefault(MetricNames.RewardMean));
+                }
                 _step++;
                 // Executors follow the phase through Info/status: switch as soon as the step that ends one is done.
                 var next = TrainerPhase.At(_step, _options);

@@ -15,6 +15,12 @@ public interface IEnvironment
     EnvTask Generate(Random random, string id);
 
     /// <summary>
+    /// Generates a task for one split ("sft" demonstrations, "train" RL prompts, "eval" held-out tasks), for
+    /// environments whose settings give each split its own difficulty range; the default ignores the split.
+    /// </summary>
+    EnvTask Generate(Random random, string id, string split) => Generate(random, id);
+
+    /// <summary>
     /// Scores the agent's final answer. <paramref name="sandbox"/> is the episode's interpreter, for verifiers
     /// that must run untrusted code (cat); the others ignore it. Components always include "correct".
     /// </summary>

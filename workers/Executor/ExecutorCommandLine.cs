@@ -18,7 +18,8 @@ namespace AgentOps.Workers.Executor;
 ///   --results FILE             eval: per-episode results as JSONL instead of pushing
 ///   --concurrency K            episodes in flight (default spec.sandbox.warmPerReplica, at least 1)
 ///   --executor NAME            default $POD_NAME, else the host name
-///   --runtime gvisor|process   override spec.sandbox.runtime
+///   --runtime gvisor|process   override spec.sandbox.runtime (default $AGENTOPS_SANDBOX_RUNTIME when set,
+///                              which the operator's SandboxPool pods carry)
 ///   --allow-fallback           with gvisor and no usable runsc, fall back to process (with a warning)
 ///   --tools-dir DIR            where the tool modules and their data are written (default a temp folder)
 ///   --recover-rate R           fraction of scripted demonstrations with a mistake and a recovery (0.25)
@@ -75,7 +76,7 @@ public sealed record ExecutorCommandLine(
             Results: S("results"),
             Concurrency: I("concurrency"),
             Executor: S("executor"),
-            Runtime: S("runtime"),
+            Runtime: S("runtime") ?? (Environment.GetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME") is { Length: > 0 } envRuntime ? envRuntime : null),
             AllowFallback: flags.Contains("allow-fallback"),
             ToolsDir: S("tools-dir"),
             RecoverRate: recover is null ? 0.25 : double.TryParse(recover, CultureInfo.InvariantCulture, out var r) ? r : throw new ArgumentException($"--recover-rate: must be a number, got '{recover}'"),

@@ -93,7 +93,7 @@ public sealed class ExecutorService(
             for (var i = 0; i < count; i++)
             {
                 var task = env.Generate(TaskSeeds.For(settings.Environment.EvalSeed, i),
-                    $"{env.Name}-eval{settings.Environment.EvalSeed}-{i}");
+                    $"{env.Name}-eval{settings.Environment.EvalSeed}-{i}", "eval");
                 var episode = NextEpisode("eval");
                 await writer.WriteAsync(new Work(new EpisodeSpec(settings.RunId, episode, 0, episode, "eval", settings.Executor, task), policy), ct);
             }
@@ -166,7 +166,7 @@ public sealed class ExecutorService(
         var env = runner.Environment;
         var index = Interlocked.Increment(ref _taskCounter) - 1;
         var streamSeed = settings.Environment.Seed ^ StableHash(settings.Executor);
-        var task = env.Generate(TaskSeeds.For(streamSeed, index), $"{env.Name}-{settings.Environment.Seed}-{settings.Executor}-{index}");
+        var task = env.Generate(TaskSeeds.For(streamSeed, index), $"{env.Name}-{settings.Environment.Seed}-{settings.Executor}-{index}", split);
         var group = $"{settings.Executor}-g{Interlocked.Increment(ref _groupCounter) - 1}";
         for (var k = 0; k < size; k++)
         {

@@ -7,7 +7,9 @@ namespace AgentOps.Workers.Executor;
 /// <summary>
 /// Eval mode (`--results FILE`): one JSON object per episode, flushed per line:
 /// {"trajectory_id","episode_id","task_id","group_id","environment","split","question","expected","answer",
-///  "outcome","reward","components":{…},"turns","generate_seconds","sandbox_seconds","total_seconds","message"}.
+///  "outcome","reward","components":{…},"turns","generate_seconds","sandbox_seconds","total_seconds","message",
+///  "transcript"}. The transcript is the episode's token sequence decoded (prompt, actions, outputs, feedback),
+/// read by operator/Eval/EpisodeResult for the report's example episodes.
 /// </summary>
 public sealed class ResultsFileSink : ITrajectorySink
 {
@@ -42,6 +44,7 @@ public sealed class ResultsFileSink : ITrajectorySink
             sandbox_seconds = t.Timings.SandboxSeconds,
             total_seconds = t.Timings.TotalSeconds,
             message = t.Outcome.Message,
+            transcript = Transcript(t),
         }, JsonOptions);
         await _lock.WaitAsync(cancellationToken);
         try
@@ -50,6 +53,14 @@ public sealed class ResultsFileSink : ITrajectorySink
             await _writer.FlushAsync(cancellationToken);
         }
         finally { _lock.Release(); }
+    }
+
+    /// <summary>The concatenation of the episode's segments, decoded; special tokens (BOS, EOS, pad) are dropped.</summary>
+    public static string Transcript(Trajectory t)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var s in t.Segments) sb.Append(AgentOps.Protos.Tokenization.ByteTokenizer.Decode(s.TokenIds.ToArray()));
+        return sb.ToString();
     }
 
     public async ValueTask DisposeAsync()

@@ -54,9 +54,11 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "sft")));
         Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "latest")));
         var report = File.ReadAllText(Path.Combine(runDir, "report.html"));
-        // The untrained row needs a checkpoint of the seeded init from a zero-step trainer run; when the trainer
-        // writes none, the report says so instead of inventing a number.
-        Assert.True(report.Contains("<td>untrained</td>") || report.Contains("evaluation of untrained failed"), report);
+        // The untrained row: a --serve-only trainer without a checkpoint serves the seeded initialisation.
+        Assert.Contains("<td>untrained</td>", report);
+        Assert.DoesNotContain("evaluation of untrained failed", report);
+        // Example episodes come from the executor's decoded transcripts (the prompt is their first text block).
+        Assert.Contains("<pre class=\"text\">Q: ", report);
         Assert.Contains("<td>after SFT</td>", report);
         Assert.Contains("<td>after RL</td>", report);
         Assert.Equal(4, Regex.Matches(report, "<svg ").Count);

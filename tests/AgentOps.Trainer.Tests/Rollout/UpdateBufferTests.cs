@@ -27,6 +27,40 @@ public class UpdateBufferTests
     }
 
     [Fact]
+    public void After_maxFilteredBatches_batches_of_filtered_groups_in_a_row_the_latest_filtered_groups_are_taken()
+    {
+        var buffer = new UpdateBuffer(new UpdateBufferOptions(GroupSize: 2, MaxFilteredBatches: 2));
+        void Uniform(string g) { buffer.Add(Simple($"{g}1", g, 0)); buffer.Add(Simple($"{g}2", g, 0)); }
+        Uniform("A");
+        buffer.Add(Simple("i1", "I", 1));
+        buffer.Add(Simple("i2", "I", 0)); // informative: the run of filtered groups restarts after it
+        Uniform("B");
+        Uniform("C");
+        Uniform("D");
+        Assert.Null(buffer.TryTakeGroups(2, 0)); // A, then 3 in a row (B, C, D) < 2 batches x 2
+        Uniform("E");
+        var groups = buffer.TryTakeGroups(2, 0);
+        Assert.NotNull(groups);
+        Assert.Equal(new[] { "I", "E" }, groups.Select(g => g.GroupId)); // what it has, topped up with the latest filtered
+        Assert.Equal(1, buffer.Counters.ForcedTakes);
+        Assert.Equal(4, buffer.Counters.DroppedGroups); // A, B, C, D; E was trained on
+        Assert.Equal(8, buffer.Counters.DroppedGroupTrajectories);
+
+        // The count restarted: the next all-filtered run needs 4 groups again.
+        Uniform("F"); Uniform("G"); Uniform("H");
+        Assert.Null(buffer.TryTakeGroups(2, 0));
+        Uniform("J");
+        Assert.Equal(new[] { "H", "J" }, buffer.TryTakeGroups(2, 0)!.Select(g => g.GroupId));
+        Assert.Equal(2, buffer.Counters.ForcedTakes);
+
+        // MaxFilteredBatches 0: the filter waits forever (the old behaviour).
+        var waiting = new UpdateBuffer(new UpdateBufferOptions(GroupSize: 2, MaxFilteredBatches: 0));
+        for (var i = 0; i < 10; i++) { waiting.Add(Simple($"w{i}a", $"W{i}", 1)); waiting.Add(Simple($"w{i}b", $"W{i}", 1)); }
+        Assert.Null(waiting.TryTakeGroups(2, 0));
+        Assert.Equal(0, waiting.Counters.ForcedTakes);
+    }
+
+    [Fact]
     public void Infra_failures_are_counted_and_left_out_of_the_group()
     {
         var buffer = new UpdateBuffer(new UpdateBufferOptions(GroupSize: 3));

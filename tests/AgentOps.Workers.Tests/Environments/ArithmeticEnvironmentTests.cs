@@ -49,6 +49,41 @@ public class ArithmeticEnvironmentTests
         Assert.Equal(0, text.Components["format"]);
     }
 
+    private static int Ops(EnvTask t) => t.Question.Count(c => c is '+' or '-' or '*');
+
+    [Fact]
+    public void Each_split_draws_from_its_own_ops_range_and_defaults_to_minOps_maxOps()
+    {
+        var env = new ArithmeticEnvironment(new EnvironmentOptions(Settings: new Dictionary<string, string>
+        {
+            ["minOps"] = "2", ["maxOps"] = "4", ["sftMinOps"] = "1", ["sftMaxOps"] = "1", ["evalMinOps"] = "5", ["evalMaxOps"] = "6",
+        }));
+        var sft = Enumerable.Range(0, 60).Select(i => Ops(env.Generate(TaskSeeds.For(7, i), $"t{i}", "sft"))).ToHashSet();
+        var train = Enumerable.Range(0, 60).Select(i => Ops(env.Generate(TaskSeeds.For(7, i), $"t{i}", "train"))).ToHashSet();
+        var eval = Enumerable.Range(0, 60).Select(i => Ops(env.Generate(TaskSeeds.For(7, i), $"t{i}", "eval"))).ToHashSet();
+        Assert.Equal([1], sft);
+        Assert.Equal([2, 3, 4], train.Order());
+        Assert.Equal([5, 6], eval.Order());
+        Assert.Equal(env.Generate(TaskSeeds.For(7, 3), "x").Question, env.Generate(TaskSeeds.For(7, 3), "x", "train").Question);
+
+        var defaults = Make(3, 3);
+        Assert.All(new[] { "sft", "train", "eval" }, split =>
+            Assert.All(Enumerable.Range(0, 20), i => Assert.Equal(3, Ops(defaults.Generate(TaskSeeds.For(2, i), "t", split)))));
+        Assert.Throws<ArgumentException>(() => defaults.Generate(TaskSeeds.For(2, 0), "t", "test"));
+    }
+
+    [Fact]
+    public void Bad_split_settings_name_the_field_and_value()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ArithmeticEnvironment(new EnvironmentOptions(Settings: new Dictionary<string, string>
+        {
+            ["evalMinOps"] = "4", ["evalMaxOps"] = "3",
+        })));
+        Assert.Equal("spec.environment.settings.evalMaxOps: must be at least evalMinOps (4), got 3", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new ArithmeticEnvironment(new EnvironmentOptions(Settings: new Dictionary<string, string> { ["sftMinOps"] = "0" })));
+        Assert.Contains("spec.environment.settings.sftMinOps: must be at least 1, got 0", e.Message);
+    }
+
     [Fact]
     public void Bad_settings_name_the_field_and_value()
     {

@@ -53,13 +53,42 @@ public sealed class ExecutorCommandTests : IDisposable
         Assert.StartsWith("<output>", messages[2].GetProperty("content").GetString());
     }
 
+    private static int Ops(string question) => question.Count(c => c is '+' or '-' or '*');
+
+    [Fact]
+    public async Task Arithmetic_eval_uses_the_eval_ops_range_and_each_result_carries_the_decoded_transcript()
+    {
+        var results = Path.Combine(_dir, "results.jsonl");
+        var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--split", "eval", "--results", results, "--executor", "ex-t",
+            "--tools-dir", Path.Combine(_dir, "tools"), "--recover-rate", "0"]);
+        var run = Manifest("arithmetic", settings: "{ minOps: \"1\", maxOps: \"1\", evalMinOps: \"4\", evalMaxOps: \"4\" }");
+        var summary = await ExecutorCommand.RunAsync(cl, run, NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+        Assert.Equal(5, summary.Episodes);
+        Assert.Equal(1.0, summary.SuccessRate);
+        var lines = File.ReadAllLines(results).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(5, lines.Count);
+        Assert.All(lines, l =>
+        {
+            var question = l.GetProperty("question").GetString()!;
+            var expected = l.GetProperty("expected").GetString()!;
+            Assert.Equal(4, Ops(question));
+            var transcript = l.GetProperty("transcript").GetString()!;
+            // Prompt, the action with its code, the interpreter's output, then the answer, in order.
+            var at = new[] { question, $"<code>print({question})</code>", $"<output>{expected}", $"<answer>{expected}</answer>" }
+                .Select(part => transcript.IndexOf(part, StringComparison.Ordinal)).ToList();
+            Assert.All(at, i => Assert.True(i >= 0, $"transcript lacks a part: {transcript}"));
+            Assert.Equal(at.Order(), at);
+        });
+    }
+
     [Fact]
     public async Task Train_follows_the_trainers_phase_sft_then_rl_groups_then_done()
     {
         await using var trainer = await TrainerPeer.StartAsync("sft", "rl", "done");
         var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--policy", trainer.Address, "--gateway", trainer.Address,
             "--token", "s3cret", "--executor", "ex-b", "--tools-dir", Path.Combine(_dir, "tools"), "--concurrency", "2"]);
-        var summary = await ExecutorCommand.RunAsync(cl, Manifest("arithmetic", groupSize: 3), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+        var run = Manifest("arithmetic", groupSize: 3, settings: "{ minOps: \"3\", maxOps: \"3\", sftMinOps: \"1\", sftMaxOps: \"1\" }");
+        var summary = await ExecutorCommand.RunAsync(cl, run, NullLoggerFactory.Instance, TimeProvider.System, Timeout());
 
         var received = trainer.Ingest.Received.ToList();
         Assert.Equal(summary.Episodes, received.Count);
@@ -94,6 +123,14 @@ public sealed class ExecutorCommandTests : IDisposable
             Assert.All(generated, s => Assert.All(s.Logprobs, lp => Assert.Equal(-0.125f, lp)));
         });
         Assert.Equal(rl.Count + sft.Count, received.Count);
+        // Demonstrations draw from sftMinOps..sftMaxOps, RL prompts from minOps..maxOps.
+        static string Question(Trajectory t)
+        {
+            var prompt = AgentOps.Protos.Tokenization.ByteTokenizer.Decode(t.Segments[0].TokenIds.ToArray());
+            return prompt[3..prompt.IndexOf('\n')];
+        }
+        Assert.All(sft, t => Assert.Equal(1, Ops(Question(t))));
+        Assert.All(rl, t => Assert.Equal(3, Ops(Question(t))));
     }
 
     [Fact]
@@ -118,5 +155,25 @@ public sealed class ExecutorCommandTests : IDisposable
         Assert.All(File.ReadAllLines(results), l => Assert.Contains("\"outcome\":\"infra_sandbox_start_failed\"", l));
         Assert.Equal("--gateway: required unless --results FILE is given (eval)",
             Assert.Throws<ArgumentException>(() => ExecutorCommandLine.Parse(["--manifest", "m.yaml"])).Message);
+    }
+
+    [Fact]
+    public void Runtime_defaults_to_AGENTOPS_SANDBOX_RUNTIME_and_the_flag_wins()
+    {
+        string[] args = ["--manifest", "m.yaml", "--split", "eval", "--results", "r.jsonl"];
+        var before = Environment.GetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME");
+        try
+        {
+            // "process" is what every test here runs on, so a parallel test that reads it is unaffected.
+            Environment.SetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME", "process");
+            Assert.Equal("process", ExecutorCommandLine.Parse(args).Runtime);
+            Assert.Equal("gvisor", ExecutorCommandLine.Parse([.. args, "--runtime", "gvisor"]).Runtime);
+            Environment.SetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME", null);
+            Assert.Null(ExecutorCommandLine.Parse(args).Runtime);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AGENTOPS_SANDBOX_RUNTIME", before);
+        }
     }
 }

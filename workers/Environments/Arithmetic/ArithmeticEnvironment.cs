@@ -7,29 +7,49 @@ namespace AgentOps.Workers.Environments.Arithmetic;
 /// <summary>
 /// ReTool-style arithmetic: an integer expression with N operations (N in [minOps, maxOps]) that is hard in
 /// the head and one line with the interpreter. Reward 1 for the exact integer answer.
-/// Settings: minOps (default 2), maxOps (default 4), maxOperand (default 999).
+/// Settings: minOps (default 2), maxOps (default 4), maxOperand (default 999); per split (DESIGN.md "Learning":
+/// demonstrations of 2-3 operations, held-out tasks of 4): sftMinOps/sftMaxOps for "sft" demonstrations,
+/// evalMinOps/evalMaxOps for "eval" tasks, each defaulting to minOps/maxOps; "train" uses minOps/maxOps.
 /// </summary>
 public sealed class ArithmeticEnvironment : IEnvironment
 {
-    private readonly int _minOps;
-    private readonly int _maxOps;
+    private readonly (int Min, int Max) _train;
+    private readonly (int Min, int Max) _sft;
+    private readonly (int Min, int Max) _eval;
     private readonly int _maxOperand;
 
     public ArithmeticEnvironment(EnvironmentOptions options)
     {
-        _minOps = options.GetInt("minOps", 2);
-        _maxOps = options.GetInt("maxOps", 4);
+        _train = Range(options, "minOps", "maxOps", 2, 4);
+        _sft = Range(options, "sftMinOps", "sftMaxOps", _train.Min, _train.Max);
+        _eval = Range(options, "evalMinOps", "evalMaxOps", _train.Min, _train.Max);
         _maxOperand = options.GetInt("maxOperand", 999);
-        if (_minOps < 1) throw new ArgumentException($"spec.environment.settings.minOps: must be at least 1, got {_minOps}");
-        if (_maxOps < _minOps) throw new ArgumentException($"spec.environment.settings.maxOps: must be at least minOps ({_minOps}), got {_maxOps}");
         if (_maxOperand < 10) throw new ArgumentException($"spec.environment.settings.maxOperand: must be at least 10, got {_maxOperand}");
+    }
+
+    private static (int Min, int Max) Range(EnvironmentOptions options, string minKey, string maxKey, int minDefault, int maxDefault)
+    {
+        var min = options.GetInt(minKey, minDefault);
+        var max = options.GetInt(maxKey, maxDefault);
+        if (min < 1) throw new ArgumentException($"spec.environment.settings.{minKey}: must be at least 1, got {min}");
+        if (max < min) throw new ArgumentException($"spec.environment.settings.{maxKey}: must be at least {minKey} ({min}), got {max}");
+        return (min, max);
     }
 
     public string Name => "arithmetic";
 
-    public EnvTask Generate(Random random, string id)
+    public EnvTask Generate(Random random, string id) => Generate(random, id, "train");
+
+    public EnvTask Generate(Random random, string id, string split)
     {
-        var ops = random.Next(_minOps, _maxOps + 1);
+        var (min, max) = split switch
+        {
+            "sft" => _sft,
+            "eval" => _eval,
+            "train" => _train,
+            _ => throw new ArgumentException($"split: must be sft, train or eval, got '{split}'"),
+        };
+        var ops = random.Next(min, max + 1);
         var expr = Build(random, ops);
         var text = expr.Render();
         var value = expr.Evaluate().ToString(CultureInfo.InvariantCulture);
