@@ -22,6 +22,7 @@ public sealed class PythonSandbox : ISandbox
     private long _nextCell;
     private long _episodeStart = -1;
     private bool _episodeOver;
+    private bool _misbehaved;
     private bool _disposed;
 
     internal PythonSandbox(ISandboxRuntime runtime, SandboxLimits limits, SandboxMetrics metrics, TimeProvider time, ILogger logger)
@@ -40,6 +41,45 @@ public sealed class PythonSandbox : ISandbox
 
     /// <summary>Interpreters started so far (1 + restarts).</summary>
     public int Starts { get; private set; }
+
+    /// <summary>Episodes this sandbox has served (1 + recycles).</summary>
+    public int Episodes { get; private set; } = 1;
+
+    /// <summary>
+    /// Gets the sandbox ready for another episode without a new container: the supervisor inside kills the
+    /// interpreter and every process it started, empties the writable folders and forks a fresh interpreter
+    /// (no variable, module patch, file, environment change, process or open file survives). Returns why it
+    /// must NOT be reused instead (then the caller disposes it): the episode hit its time limit, the
+    /// interpreter was restarted or ran out of memory, the reset failed, or the runtime cannot isolate.
+    /// </summary>
+    internal async Task<string?> RecycleAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_disposed) return "disposed";
+            if (_episodeOver) return "episode time limit";
+            if (_misbehaved) return "interpreter restarted or ran out of memory";
+            if (_interp is not { } interp) return "interpreter stopped";
+            if (!interp.Isolated) return "no PID namespace of its own (unprivileged process runtime)";
+            if (interp.HasExited) return "interpreter exited";
+            var start = _time.GetTimestamp();
+            try
+            {
+                await interp.ResetAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SandboxUnavailableException or IOException)
+            {
+                SandboxLog.Killed(_logger, Id, "recycle", e.Message);
+                return "reset failed: " + e.Message;
+            }
+            _metrics.Recycled(Runtime, _time.GetElapsedTime(start));
+            _episodeStart = -1;
+            Episodes++;
+            return null;
+        }
+        finally { _gate.Release(); }
+    }
 
     /// <summary>Starts the interpreter now (the pool does this ahead of time); the episode clock starts
     /// at the first cell.</summary>
@@ -114,6 +154,7 @@ public sealed class PythonSandbox : ISandbox
             }
             catch (OperationCanceledException)
             {
+                _misbehaved = true;
                 await KillAsync(interp).ConfigureAwait(false); // mid-cell: the next cell gets a fresh interpreter
                 throw;
             }
@@ -139,7 +180,11 @@ public sealed class PythonSandbox : ISandbox
             }
 
             if (frame.OutputLimit) _metrics.Kill(Runtime, SandboxMetrics.Reasons.Output);
-            if (frame.Memory) _metrics.Kill(Runtime, SandboxMetrics.Reasons.Memory);
+            if (frame.Memory)
+            {
+                _metrics.Kill(Runtime, SandboxMetrics.Reasons.Memory);
+                _misbehaved = true;
+            }
             return Finish(start, new CellResult(frame.Stdout, frame.Stderr, frame.Error, TimeSpan.Zero,
                 OutputTruncated: frame.Truncated, Traceback: frame.Traceback));
         }
@@ -187,6 +232,7 @@ public sealed class PythonSandbox : ISandbox
 
     private async Task RestartAsync(CancellationToken cancellationToken)
     {
+        _misbehaved = true;
         _interp = await LaunchAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -25,4 +25,7 @@ internal static partial class SandboxLog
     [LoggerMessage(EventId = 4006, Level = LogLevel.Information,
         Message = "gVisor limits: memory {MemoryMiB} MiB (RLIMIT_AS), pids {Pids} (RLIMIT_NPROC), workspace tmpfs {WorkspaceMiB} MiB; cgroups are not configured (--ignore-cgroups), so cpus={Cpus} is not enforced")]
     public static partial void GvisorLimits(ILogger logger, int memoryMiB, int pids, int workspaceMiB, double cpus);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Debug, Message = "sandbox {SandboxId} retired after {Episodes} episode(s): {Reason}")]
+    public static partial void Retired(ILogger logger, string sandboxId, int episodes, string reason);
 }

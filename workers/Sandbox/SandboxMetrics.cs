@@ -25,6 +25,8 @@ public sealed class SandboxMetrics : IDisposable
     private readonly Histogram<double> _startSeconds;
     private readonly Histogram<double> _cellSeconds;
     private readonly Counter<long> _kills;
+    private readonly Counter<long> _recycles;
+    private readonly Histogram<double> _recycleSeconds;
     private readonly ConcurrentDictionary<object, Func<(string Runtime, int Warm)>> _pools = new();
 
     public SandboxMetrics(IMeterFactory? meterFactory = null)
@@ -34,6 +36,8 @@ public sealed class SandboxMetrics : IDisposable
         _startSeconds = _meter.CreateHistogram<double>("agentops_sandbox_start_seconds", "s", "Time from launch to the driver's ready banner.");
         _cellSeconds = _meter.CreateHistogram<double>("agentops_sandbox_cell_seconds", "s", "Wall time of one cell, as the executor sees it.");
         _kills = _meter.CreateCounter<long>("agentops_sandbox_kills_total", description: "Cells stopped or interpreters killed at a limit, by reason.");
+        _recycles = _meter.CreateCounter<long>("agentops_sandbox_recycles_total", description: "Sandboxes reset for another episode (fresh interpreter, same container), by outcome.");
+        _recycleSeconds = _meter.CreateHistogram<double>("agentops_sandbox_recycle_seconds", "s", "Time of one successful reset: kill, wipe, fork, ready.");
         _meter.CreateObservableGauge("agentops_sandbox_warm", ObserveWarm, description: "Started sandboxes waiting in warm pools.");
     }
 
@@ -43,6 +47,17 @@ public sealed class SandboxMetrics : IDisposable
         _starts.Add(1, tag);
         _startSeconds.Record(latency.TotalSeconds, tag);
     }
+
+    internal void Recycled(string runtime, TimeSpan latency)
+    {
+        var tag = new KeyValuePair<string, object?>("runtime", runtime);
+        _recycles.Add(1, tag, new("outcome", "ok"));
+        _recycleSeconds.Record(latency.TotalSeconds, tag);
+    }
+
+    /// <summary>A returned sandbox that was disposed instead of recycled (limit hit, misbehaved, reset failed, worn out).</summary>
+    internal void Retired(string runtime) =>
+        _recycles.Add(1, new("runtime", runtime), new("outcome", "retired"));
 
     internal void Cell(string runtime, TimeSpan duration) =>
         _cellSeconds.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("runtime", runtime));

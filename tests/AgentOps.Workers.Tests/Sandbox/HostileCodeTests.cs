@@ -6,8 +6,8 @@ using AgentOps.Workers.Sandbox.Pool;
 
 namespace AgentOps.Workers.Tests.Sandbox;
 
-/// <summary>One harness and warm pool per runtime, shared by the hostile cases (each case gets its own
-/// fresh sandbox from the pool, as an episode would).</summary>
+/// <summary>One harness and pool per runtime, shared by the hostile cases (each case gets a fresh
+/// interpreter from the pool, as an episode would, in the previous case's recycled container).</summary>
 public abstract class HostileFixture : IAsyncLifetime
 {
     public const string SecretName = "AGENTOPS_TEST_EXECUTOR_SECRET";
@@ -28,7 +28,8 @@ public abstract class HostileFixture : IAsyncLifetime
         {
             MemoryMiB = 128, Pids = 32, CellTimeoutSeconds = 6, OutputBytes = 65536, WorkspaceMiB = 8,
         });
-        Pool = new SandboxPool(Harness.Factory, warm: 1, Harness.LoggerFactory);
+        // warm 0: each case's sandbox is the previous case's, recycled (or a new one where it was retired).
+        Pool = new SandboxPool(Harness.Factory, warm: 0, Harness.LoggerFactory);
         return Task.CompletedTask;
     }
 
@@ -61,6 +62,8 @@ public abstract class HostileCodeTests(HostileFixture fx)
         {
             foreach (var c in cells) results.Add(await sb.ExecuteAsync(c, cts.Token));
         }
+        // The next episode gets this sandbox recycled, or a fresh one where the pool retired it.
+        await fx.Pool.WaitRecycledAsync(cts.Token);
         await using (var next = await fx.Pool.AcquireAsync(cts.Token))
         {
             var ok = await next.ExecuteAsync("sum(range(10))", cts.Token);

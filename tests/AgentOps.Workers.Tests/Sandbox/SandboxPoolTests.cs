@@ -17,33 +17,119 @@ public sealed class SandboxPoolTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
 
-    [Fact]
-    public async Task Pool_keeps_sandboxes_warm_hands_each_out_once_and_replaces_it()
-    {
-        using var measured = new MetricCapture(_harness.Metrics.Meter);
-        await using var pool = new SandboxPool(_harness.Factory, warm: 2, _harness.LoggerFactory);
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await pool.WaitWarmAsync(2, wait.Token);
-        measured.Collect();
-        Assert.Equal(2, measured.Last("agentops_sandbox_warm"));
+    /// <summary>Everything an episode can leave behind; the next episode in the same (recycled) container
+    /// must see none of it.</summary>
+    internal const string PlantEverything = """
+        import os, sys, json, subprocess, time
+        secret_from_last_episode = 1
+        json.dumps = lambda *a, **k: 'patched'
+        sys.modules['planted_module'] = json
+        open('left-behind.txt', 'w').write('x')
+        os.makedirs('locked/inner'); open('locked/inner/f', 'w').write('y'); os.chmod('locked', 0)
+        open('/tmp/left-in-tmp', 'w').write('x')
+        os.environ['LEFT_BEHIND'] = '1'
+        held = open('held-open.txt', 'w'); held.write('partial')
+        # (the gVisor root has no /bin/sleep: the interpreter itself is the background process)
+        bg = subprocess.Popen([sys.executable, '-S', '-c', 'import time; time.sleep(100)'])
+        escaped = subprocess.Popen([sys.executable, '-S', '-c', 'import time; time.sleep(101)'], start_new_session=True)
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(100)
+            os._exit(0)
+        print('planted')
+        """;
 
-        var ids = new HashSet<string>();
+    internal const string CheckNothingLeft = """
+        import os, sys, json
+        found = []
+        if 'secret_from_last_episode' in globals(): found.append('variable')
+        if json.dumps({}) != '{}': found.append('monkeypatch')
+        if 'planted_module' in sys.modules: found.append('module')
+        if os.listdir('.'): found.append('workspace:' + ','.join(os.listdir('.')))
+        if os.listdir('/tmp'): found.append('tmp:' + ','.join(os.listdir('/tmp')))
+        if 'LEFT_BEHIND' in os.environ: found.append('env')
+        others = []
+        for p in os.listdir('/proc'):
+            if p.isdigit() and int(p) not in (1, os.getpid()):
+                try: others.append(open('/proc/%s/cmdline' % p, 'rb').read().replace(b'\0', b' ').decode())
+                except OSError: pass
+        if others: found.append('processes:' + '|'.join(others))
+        print(found)
+        """;
+
+    [Theory]
+    [InlineData("process")]
+    [InlineData("gvisor")]
+    public async Task Pool_recycles_the_container_with_a_fresh_interpreter_and_nothing_leaks(string runtime)
+    {
+        await using var harness = new SandboxHarness(runtime);
+        using var measured = new MetricCapture(harness.Metrics.Meter);
+        // warm 0: no background start competes with the recycled sandbox, so each episode gets it back.
+        await using var pool = new SandboxPool(harness.Factory, warm: 0, harness.LoggerFactory);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+
+        var ids = new List<string>();
+        var interpreters = new HashSet<string>();
         for (var episode = 0; episode < 3; episode++)
         {
-            await using var sb = await pool.AcquireAsync(wait.Token);
-            Assert.True(ids.Add(((PythonSandbox)sb).Id), "sandbox handed out twice");
-            // Never reuse an interpreter: the previous episode's variable and file must not be here.
-            var leak = await sb.ExecuteAsync("import os\nprint(os.listdir('.'))\nsecret_from_last_episode");
-            Assert.Equal("NameError: name 'secret_from_last_episode' is not defined", leak.Error);
-            Assert.Equal("[]\n", leak.Stdout);
-            var plant = await sb.ExecuteAsync("secret_from_last_episode = 1\nopen('left-behind.txt', 'w').write('x')");
-            Assert.True(plant.Ok, plant.Error);
+            await using (var sb = await pool.AcquireAsync(wait.Token))
+            {
+                ids.Add(((PooledSandbox)sb).Inner.Id);
+                var check = await sb.ExecuteAsync(CheckNothingLeft, wait.Token);
+                Assert.True(check.Ok, check.Error);
+                Assert.Equal("[]\n", check.Stdout);
+                // pid + start time (clock ticks since boot): pids alone may be reused inside a namespace.
+                var pid = await sb.ExecuteAsync("import os; (os.getpid(), open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19])", wait.Token);
+                Assert.True(interpreters.Add(pid.Stdout), $"interpreter (pid, start) {pid.Stdout.Trim()} served two episodes");
+                var plant = await sb.ExecuteAsync(PlantEverything, wait.Token);
+                Assert.True(plant.Ok, plant.Error + plant.Stderr);
+                Assert.Equal("planted\n", plant.Stdout);
+            }
+            await pool.WaitRecycledAsync(wait.Token);
         }
-        await pool.WaitWarmAsync(2, wait.Token);
+        // One container served all three episodes: the recycle kept it instead of starting new ones.
+        Assert.True(ids.Distinct().Count() == 1, "recycle refused: " + string.Join(" | ", harness.Logs.Lines.Where(l => l.Contains("retired") || l.Contains("recycle"))));
         measured.Collect();
-        Assert.True(measured.Sum("agentops_sandbox_starts_total") >= 5, "2 warm + 3 replacements");
-        Assert.True(measured.Count("agentops_sandbox_start_seconds") >= 5);
-        Assert.True(measured.Count("agentops_sandbox_cell_seconds") >= 6, "2 cells in each of 3 episodes");
+        // Three returns, three recycles (the last one leaves it warm), and a single interpreter start via the runtime.
+        Assert.Equal((3.0, 3, 1.0), (measured.Sum("agentops_sandbox_recycles_total", ("outcome", "ok")),
+            measured.Count("agentops_sandbox_recycle_seconds"), measured.Sum("agentops_sandbox_starts_total")));
+    }
+
+    [Fact]
+    public async Task Sandbox_is_replaced_after_max_episodes_or_when_its_episode_misbehaved()
+    {
+        using var measured = new MetricCapture(_harness.Metrics.Meter);
+        await using var pool = new SandboxPool(_harness.Factory, warm: 0, _harness.LoggerFactory, maxEpisodes: 2);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var ids = new List<string>();
+        for (var episode = 0; episode < 3; episode++)
+        {
+            await using (var sb = await pool.AcquireAsync(wait.Token))
+            {
+                ids.Add(((PooledSandbox)sb).Inner.Id);
+                Assert.Equal("2\n", (await sb.ExecuteAsync("1 + 1", wait.Token)).Stdout);
+            }
+            await pool.WaitRecycledAsync(wait.Token);
+        }
+        Assert.Equal(ids[0], ids[1]);
+        Assert.NotEqual(ids[1], ids[2]); // the third episode would have been the first sandbox's third
+
+        // A crashed interpreter (restarted mid-episode) retires its sandbox instead of recycling it.
+        string crashed;
+        await using (var sb = await pool.AcquireAsync(wait.Token))
+        {
+            crashed = ((PooledSandbox)sb).Inner.Id;
+            var r = await sb.ExecuteAsync("import os; os._exit(7)", wait.Token);
+            Assert.True(r.Restarted, r.Error);
+        }
+        await pool.WaitRecycledAsync(wait.Token);
+        await using (var sb = await pool.AcquireAsync(wait.Token))
+        {
+            Assert.NotEqual(crashed, ((PooledSandbox)sb).Inner.Id);
+            Assert.Equal("2\n", (await sb.ExecuteAsync("1 + 1", wait.Token)).Stdout);
+        }
+        measured.Collect();
+        Assert.True(measured.Sum("agentops_sandbox_recycles_total", ("outcome", "retired")) >= 2, "max episodes + crash");
     }
 
     [Fact]

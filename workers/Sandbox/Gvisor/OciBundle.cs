@@ -59,7 +59,8 @@ internal static class OciBundle
                 ["args"] = new JsonArray(python.Binary, "-S", "-s", "-B", DriverMount),
                 ["env"] = new JsonArray(
                     "PATH=/usr/bin", $"PYTHONPATH={ToolsMount}", $"HOME={Workspace}", "LANG=C.UTF-8",
-                    "PYTHONDONTWRITEBYTECODE=1", "MALLOC_ARENA_MAX=1", $"AGENTOPS_OUTPUT_BYTES={limits.OutputBytes}"),
+                    "PYTHONDONTWRITEBYTECODE=1", "MALLOC_ARENA_MAX=1",
+                    "AGENTOPS_SUPERVISOR=1", $"AGENTOPS_WIPE={Workspace}:/tmp", $"AGENTOPS_OUTPUT_BYTES={limits.OutputBytes}"),
                 ["cwd"] = Workspace,
                 ["noNewPrivileges"] = true,
                 ["capabilities"] = new JsonObject

@@ -4,9 +4,12 @@ using Microsoft.Extensions.Logging;
 namespace AgentOps.Workers.Sandbox.Pool;
 
 /// <summary>
-/// Keeps <c>warm</c> started sandboxes ready so an episode does not pay the start-up (gVisor ~1.5 s here).
-/// A sandbox is handed out once and never reused: disposing the lease kills it, and every hand-out
-/// starts a replacement in the background.
+/// Keeps <c>warm</c> started sandboxes ready so an episode does not pay the start-up (gVisor ~6.7 s,
+/// process ~2.3 s on the loaded dev box). An interpreter is never reused across episodes, but the
+/// container is: disposing the lease recycles the sandbox in the background (the supervisor inside kills
+/// every process, wipes /workspace and /tmp and forks a fresh interpreter) and puts it back warm. A sandbox
+/// whose episode hit a limit, whose interpreter misbehaved, whose reset failed or that served
+/// <c>maxEpisodes</c> episodes is killed and replaced instead.
 /// </summary>
 public sealed class SandboxPool : IAsyncDisposable
 {
@@ -14,16 +17,21 @@ public sealed class SandboxPool : IAsyncDisposable
     private readonly int _warmTarget;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentQueue<PythonSandbox> _warm = new();
+    // LIFO: the most recently recycled sandbox is the warmest (its pages and the zygote's are resident).
+    private readonly ConcurrentStack<PythonSandbox> _warm = new();
+    private readonly int _maxEpisodes;
     private readonly CancellationTokenSource _stopping = new();
     private readonly IDisposable _gauge;
     private readonly ConcurrentDictionary<Task, byte> _filling = new();
     private int _starting;
     private int _warmCount;
 
-    public SandboxPool(SandboxFactory factory, int warm, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    /// <param name="maxEpisodes">Episodes one sandbox serves before it is replaced (1 = never recycle).</param>
+    public SandboxPool(SandboxFactory factory, int warm, ILoggerFactory loggerFactory, TimeProvider? time = null, int maxEpisodes = 200)
     {
         if (warm is < 0 or > 256) throw new ArgumentOutOfRangeException(nameof(warm), warm, "sandbox.warmPerReplica: must be between 0 and 256");
+        if (maxEpisodes is < 1 or > 1_000_000) throw new ArgumentOutOfRangeException(nameof(maxEpisodes), maxEpisodes, "sandbox.maxEpisodesPerSandbox: must be between 1 and 1000000");
+        _maxEpisodes = maxEpisodes;
         _factory = factory;
         _warmTarget = warm;
         _time = time ?? TimeProvider.System;
@@ -49,14 +57,72 @@ public sealed class SandboxPool : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         PythonSandbox? sandbox = null;
-        if (_warm.TryDequeue(out var warm))
+        if (_warm.TryPop(out var warm))
         {
             Interlocked.Decrement(ref _warmCount);
             sandbox = warm;
         }
         Refill();
         sandbox ??= await _factory.StartAsync(cancellationToken).ConfigureAwait(false);
-        return sandbox;
+        return new PooledSandbox(sandbox, this);
+    }
+
+    /// <summary>Waits until no returned sandbox is still being recycled (tests, benchmarks).</summary>
+    public async Task WaitRecycledAsync(CancellationToken cancellationToken = default)
+    {
+        while (Volatile.Read(ref _recycling) > 0)
+            await Task.Delay(TimeSpan.FromMilliseconds(10), _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    private int _recycling;
+
+    private int MaxWarm => Math.Max(_warmTarget, 1) * 2;
+
+    /// <summary>A lease was disposed: recycle the sandbox off the caller's path, or kill and replace it.</summary>
+    internal void Return(PythonSandbox sandbox)
+    {
+        Interlocked.Increment(ref _starting); // counts towards the warm target while it is being reset
+        Interlocked.Increment(ref _recycling);
+        var task = Task.Run(() => RecycleOneAsync(sandbox));
+        _filling[task] = 0;
+        _ = task.ContinueWith(t => _filling.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    private async Task RecycleOneAsync(PythonSandbox sandbox)
+    {
+        var keep = false;
+        try
+        {
+            string? why;
+            if (_stopping.IsCancellationRequested) why = "pool stopping";
+            else if (sandbox.Episodes >= _maxEpisodes) why = $"served {sandbox.Episodes} episodes (maxEpisodes {_maxEpisodes})";
+            // A recycled sandbox is kept even past the warm target (its start is already paid), up to twice it.
+            else if (WarmCount >= MaxWarm) why = $"{WarmCount} already warm (at most {MaxWarm} with warm {_warmTarget})";
+            else
+            {
+                try { why = await sandbox.RecycleAsync(_stopping.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { why = "pool stopping"; }
+            }
+            if (why is null && !_stopping.IsCancellationRequested)
+            {
+                _warm.Push(sandbox);
+                Interlocked.Increment(ref _warmCount);
+                keep = true;
+            }
+            else
+            {
+                why ??= "pool stopping";
+                _factory.Metrics.Retired(sandbox.Runtime);
+                SandboxLog.Retired(_logger, sandbox.Id, sandbox.Episodes, why);
+            }
+        }
+        finally
+        {
+            if (!keep) await sandbox.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Decrement(ref _starting);
+            Interlocked.Decrement(ref _recycling);
+            if (!keep) Refill();
+        }
     }
 
     private void Refill()
@@ -89,7 +155,7 @@ public sealed class SandboxPool : IAsyncDisposable
                         await sandbox.DisposeAsync().ConfigureAwait(false);
                         return;
                     }
-                    _warm.Enqueue(sandbox);
+                    _warm.Push(sandbox);
                     Interlocked.Increment(ref _warmCount);
                     return;
                 }
@@ -118,7 +184,7 @@ public sealed class SandboxPool : IAsyncDisposable
         if (_stopping.IsCancellationRequested) return;
         _stopping.Cancel();
         await Task.WhenAll(_filling.Keys).ConfigureAwait(false);
-        while (_warm.TryDequeue(out var s))
+        while (_warm.TryPop(out var s))
         {
             Interlocked.Decrement(ref _warmCount);
             await s.DisposeAsync().ConfigureAwait(false);

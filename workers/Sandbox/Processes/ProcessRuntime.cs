@@ -137,6 +137,9 @@ internal sealed class ProcessRuntime : ISandboxRuntime
         // (measured: VmSize 163 MiB -> 17 MiB for the idle driver).
         psi.Environment["MALLOC_ARENA_MAX"] = "1";
         psi.Environment["AGENTOPS_OUTPUT_BYTES"] = limits.OutputBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        psi.Environment["AGENTOPS_SUPERVISOR"] = "1";
+        // What a recycle empties: the sandbox's private tmpfs folders; unprivileged, /tmp is the host's own.
+        psi.Environment["AGENTOPS_WIPE"] = _privileged ? $"{NamespaceScript.Workspace}:/tmp:/var/tmp:/dev/shm" : workspace;
         if (_privileged) psi.Environment["PYTHONPATH"] = NamespaceScript.Tools;
         else if (_options.ToolsDir is not null) psi.Environment["PYTHONPATH"] = Path.GetFullPath(_options.ToolsDir);
 

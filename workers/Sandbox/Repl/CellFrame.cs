@@ -16,6 +16,9 @@ internal sealed record CellFrame
     [JsonPropertyName("truncated")] public bool Truncated { get; init; }
     [JsonPropertyName("outputLimit")] public bool OutputLimit { get; init; }
     [JsonPropertyName("memory")] public bool Memory { get; init; }
+    [JsonPropertyName("generation")] public long Generation { get; init; }
+    [JsonPropertyName("isolated")] public bool Isolated { get; init; }
+    [JsonPropertyName("resetError")] public string? ResetError { get; init; }
 }
 
 /// <summary>One line the executor writes to the driver.</summary>

@@ -27,6 +27,53 @@ internal sealed class InterpreterProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    private TimeSpan _startTimeout;
+    private long _generation;
+
+    /// <summary>The supervisor runs in its own PID namespace (it is PID 1 there), so a reset can kill every
+    /// process of the sandbox; only then may the sandbox be recycled.</summary>
+    public bool Isolated { get; private set; }
+
+    /// <summary>Recycle: the supervisor kills the interpreter and everything it started, empties the
+    /// writable folders and forks a fresh interpreter; returns once that one said it is ready.</summary>
+    /// <exception cref="SandboxUnavailableException">The reset failed or timed out: dispose the sandbox.</exception>
+    public async Task ResetAsync(CancellationToken cancellationToken)
+    {
+        var generation = ++_generation;
+        await _stdin.WriteAsync(Encoding.ASCII.GetBytes($"{{\"reset\":{generation}}}\n"), cancellationToken).ConfigureAwait(false);
+        await _stdin.FlushAsync(cancellationToken).ConfigureAwait(false);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(_startTimeout);
+        try
+        {
+            while (true)
+            {
+                CellFrame? frame;
+                try
+                {
+                    frame = await ReadFrameAsync(cts.Token).ConfigureAwait(false);
+                }
+                catch (SandboxProtocolException e) when (!e.Oversized)
+                {
+                    continue; // the tail of a frame the killed interpreter was writing
+                }
+                if (frame is null)
+                    throw new SandboxUnavailableException($"sandbox exited during reset ({ExitDescription}); runtime stderr: {StderrTail}");
+                if (frame.ResetError is { } error)
+                    throw new SandboxUnavailableException($"sandbox reset failed: {error}");
+                if (frame.Ready && frame.Generation == generation) return;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SandboxUnavailableException($"sandbox reset did not finish within the {_startTimeout.TotalSeconds:0.#} s start timeout");
+        }
+        catch (SandboxProtocolException e)
+        {
+            throw new SandboxUnavailableException($"sandbox reset failed: {e.Message}", e);
+        }
+    }
+
     /// <summary>Last 4 KiB of what the runtime itself (runsc, unshare, python before the driver took over)
     /// wrote to stderr: for error messages when the sandbox fails to start or dies.</summary>
     public string StderrTail { get { lock (_stderrTail) return _stderrTail.ToString(); } }
@@ -62,6 +109,7 @@ internal sealed class InterpreterProcess : IAsyncDisposable
         }
 
         var interp = new InterpreterProcess(process, maxFrameBytes, () => killTree(process));
+        interp._startTimeout = startTimeout;
         try
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -81,6 +129,7 @@ internal sealed class InterpreterProcess : IAsyncDisposable
                 throw new SandboxUnavailableException(
                     $"sandbox exited before it was ready ({interp.ExitDescription}); runtime stderr: {interp.StderrTail}");
             }
+            interp.Isolated = banner.Isolated;
             return (interp, banner);
         }
         catch (Exception e) when (e is not SandboxUnavailableException and not OperationCanceledException)

@@ -5,10 +5,22 @@
 #   driver -> host (original fd 1):  {"ready": true, ...} once, then one result object per request.
 # The cell never sees the protocol fds: fd 0 becomes /dev/null, fds 1 and 2 become pipes drained by
 # threads into a per-cell capture capped at AGENTOPS_OUTPUT_BYTES (stdout + stderr together).
+# Recycle (zygote, as Android's and CPython's multiprocessing forkserver): the process the runtime starts
+# is a supervisor that pre-imports the stdlib, then forks one interpreter per episode. Host -> supervisor
+#   {"reset": G}  kill every other process of the sandbox, wipe AGENTOPS_WIPE (':'-separated folders),
+#                 fork a fresh interpreter, whose banner is {"ready": true, "generation": G, ...};
+#                 on failure the supervisor answers {"resetError": "..."} instead.
+# Cell requests are forwarded to the interpreter over a pipe; its result frames go straight to the host.
+# When the interpreter dies on its own, the supervisor kills the rest and exits with its status, so the
+# host sees the same end of stream as before and restarts the whole sandbox.
 import ast
 import json
+from json import dumps as _json_dumps, loads as _json_loads  # a cell may patch json.*; the protocol must not care
 import linecache
 import os
+import select
+import signal
+import stat
 import sys
 import threading
 import traceback
@@ -183,7 +195,7 @@ def run_cell(code, n, env):
             sys.stdout.write(repr(value) + "\n")
 
 
-def main():
+def main(generation=0, isolated=False):
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
     null = os.open(os.devnull, os.O_RDONLY)
@@ -200,18 +212,19 @@ def main():
 
     def send(obj):
         # Raw writes may be short (gVisor returns a partial count on a full host pipe): loop until all is out.
-        data = memoryview(json.dumps(obj).encode("ascii") + b"\n")
+        data = memoryview(_json_dumps(obj).encode("ascii") + b"\n")
         while data:
             data = data[proto_out.write(data) or 0:]
 
     main_pid = os.getpid()
-    send({"ready": True, "pid": main_pid, "python": sys.version.split()[0]})
+    send({"ready": True, "pid": main_pid, "python": sys.version.split()[0],
+          "generation": generation, "isolated": isolated})
     reader = proto_in
     while True:
         line = reader.readline()
         if not line:
             return
-        req = json.loads(line)
+        req = _json_loads(line)
         capture.reset()
         for d in drains:
             d.restore()
@@ -248,5 +261,182 @@ def main():
         })
 
 
+# ---- supervisor (zygote) -------------------------------------------------------------------------
+
+# Modules every interpreter would import anyway (the driver's own) plus the ones agent code uses most,
+# imported once in the zygote so a forked interpreter starts with them loaded.
+PREIMPORT = ("math", "re", "random", "collections", "itertools", "functools", "string", "subprocess", "time")
+
+
+def wipe(folder):
+    """Deletes everything inside folder (not folder itself); opens each folder up first, since the agent
+    may have chmod-ed it shut. Raises when something could not be removed."""
+    if not os.path.isdir(folder):
+        return
+    for name in os.listdir(folder):
+        remove_tree(os.path.join(folder, name))
+    left = os.listdir(folder)
+    if left:
+        raise OSError("could not empty %s: %s left" % (folder, left[:5]))
+
+
+def remove_tree(path):
+    st = os.lstat(path)
+    if stat.S_ISDIR(st.st_mode):
+        os.chmod(path, 0o700)
+        for name in os.listdir(path):
+            remove_tree(os.path.join(path, name))
+        os.rmdir(path)
+    else:
+        os.unlink(path)
+
+
+class Supervisor:
+    def __init__(self):
+        self.proto_out = os.dup(1)
+        self.isolated = os.getpid() == 1  # init of our own PID namespace: kill(-1) reaches only the sandbox
+        self.wipe_dirs = [d for d in os.environ.get("AGENTOPS_WIPE", "").split(":") if d]
+        self.child = None
+        self.child_in = None
+        self.wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.home = os.getcwd()
+
+    def send(self, obj):
+        data = memoryview(b"\n" + json.dumps(obj).encode("ascii") + b"\n")
+        while data:
+            data = data[os.write(self.proto_out, data):]
+
+    def spawn(self, generation):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(w)
+                os.close(self.wake_r)
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.setsid()
+                os.dup2(r, 0)
+                os.close(r)
+                os.close(self.proto_out)
+                os.chdir(self.home)
+                main(generation, self.isolated)
+            finally:
+                os._exit(0)
+        os.close(r)
+        self.child, self.child_in = pid, w
+
+    def kill_all(self):
+        """SIGKILL the interpreter and everything it started (background processes, double-forked or
+        setsid-ed children included), then reap them all."""
+        if self.child_in is not None:
+            os.close(self.child_in)
+            self.child_in = None
+        if self.isolated:
+            while True:
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    os.waitpid(-1, 0)
+                except ChildProcessError:
+                    break
+        else:
+            # No PID namespace of our own (unprivileged process runtime): only the interpreter's session.
+            try:
+                os.killpg(self.child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(self.child, 0)
+            except ChildProcessError:
+                pass
+        self.child = None
+
+    def reset(self, generation):
+        self.kill_all()
+        try:
+            for d in self.wipe_dirs:
+                wipe(d)
+        except Exception as e:
+            self.send({"resetError": "wipe failed: %s" % error_line(e)})
+            return
+        self.spawn(generation)
+
+    def reap(self):
+        """Reaps exited processes; returns the interpreter's wait status when it was among them."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return None
+            if pid == 0:
+                return None
+            if pid == self.child:
+                return status
+
+    def run(self):
+        stdin = 0
+        self.spawn(0)
+        pending = b""
+        while True:
+            ready, _, _ = select.select([stdin, self.wake_r], [], [])
+            if self.wake_r in ready:
+                try:
+                    os.read(self.wake_r, 4096)
+                except BlockingIOError:
+                    pass
+                status = self.reap()
+                if status is not None:
+                    self.kill_all_quietly()
+                    if os.WIFSIGNALED(status):
+                        os._exit(128 + os.WTERMSIG(status))
+                    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+            if stdin not in ready:
+                continue
+            chunk = os.read(stdin, 1 << 16)
+            if not chunk:
+                self.kill_all_quietly()
+                os._exit(0)
+            pending += chunk
+            while True:
+                nl = pending.find(b"\n")
+                if nl < 0:
+                    break
+                line, pending = pending[:nl + 1], pending[nl + 1:]
+                if line.startswith(b'{"reset":'):
+                    self.reset(int(json.loads(line)["reset"]))
+                elif self.child_in is not None:
+                    data = memoryview(line)
+                    try:
+                        while data:
+                            data = data[os.write(self.child_in, data):]
+                    except BrokenPipeError:
+                        pass  # the interpreter is dying; its end of stream is reported through SIGCHLD
+
+    def kill_all_quietly(self):
+        try:
+            if self.child is not None:
+                self.kill_all()
+        except Exception:
+            pass  # on the way out: the runtime's own kill (namespace/container teardown) follows anyway
+
+
+def supervise():
+    for name in PREIMPORT:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    Supervisor().run()
+
+
 if __name__ == "__main__":
-    main()
+    if os.environ.get("AGENTOPS_SUPERVISOR") == "1":
+        supervise()
+    else:
+        main()
