@@ -57,10 +57,17 @@ public sealed class SandboxPool : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         PythonSandbox? sandbox = null;
-        if (_warm.TryPop(out var warm))
+        while (true)
         {
-            Interlocked.Decrement(ref _warmCount);
-            sandbox = warm;
+            if (_warm.TryPop(out var warm))
+            {
+                Interlocked.Decrement(ref _warmCount);
+                sandbox = warm;
+                break;
+            }
+            // A reset in flight (tens of ms) beats a cold start (seconds): wait for it rather than start one.
+            if (Volatile.Read(ref _recycling) == 0) break;
+            await Task.Delay(TimeSpan.FromMilliseconds(2), _time, cancellationToken).ConfigureAwait(false);
         }
         Refill();
         sandbox ??= await _factory.StartAsync(cancellationToken).ConfigureAwait(false);
