@@ -32,6 +32,7 @@ public sealed class SandboxBench : IBench
                 await CellLatencyAsync(table, factory);
                 foreach (var n in new[] { 1, 2, 4 }) await ThroughputAsync(table, factory, n);
                 await RecycledEpisodesAsync(table, factory, metrics);
+                await FreshEpisodesAsync(table, factory);
             }
             finally
             {
@@ -143,6 +144,22 @@ public sealed class SandboxBench : IBench
         lock (recycles) r = recycles.ToArray();
         table.Add("sandbox", $"{factory.Runtime} recycle p50", Percentile(r.ToList(), 50), "ms", $"kill all, wipe, fork, ready; {r.Length} recycles");
         table.Add("sandbox", $"{factory.Runtime} recycle p99", Percentile(r.ToList(), 99), "ms", $"kill all, wipe, fork, ready; {r.Length} recycles");
+    }
+
+    /// <summary>The same loop with maxEpisodes 1 (a new sandbox per episode, as before recycle): the baseline.</summary>
+    private static async Task FreshEpisodesAsync(BenchTable table, SandboxFactory factory)
+    {
+        await using var pool = new SandboxPool(factory, warm: 1, NullLoggerFactory.Instance, maxEpisodes: 1);
+        await pool.WaitWarmAsync(1);
+        var episodes = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < ThroughputWindow * 2)
+        {
+            await EpisodeAsync(pool);
+            episodes++;
+        }
+        table.Add("sandbox", $"{factory.Runtime} episodes/s via pool, no recycle", episodes / sw.Elapsed.TotalSeconds, "episodes/s",
+            $"same loop with maxEpisodes 1 (new sandbox per episode), {episodes} episodes, warm 1");
     }
 
     private static async Task EpisodeAsync(SandboxPool pool)
