@@ -31,6 +31,8 @@ public sealed class SandboxBench : IBench
                 await WarmAcquireAsync(table, factory);
                 await CellLatencyAsync(table, factory);
                 foreach (var n in new[] { 1, 2, 4 }) await ThroughputAsync(table, factory, n);
+                await RecycledEpisodesAsync(table, factory, metrics);
+                await FreshEpisodesAsync(table, factory);
             }
             finally
             {
@@ -106,6 +108,67 @@ public sealed class SandboxBench : IBench
         finally
         {
             foreach (var sb in sandboxes) await sb.DisposeAsync();
+        }
+    }
+
+    /// <summary>Episodes through the pool as the executor runs them (acquire, 2 trivial cells, dispose),
+    /// with recycling: each returned sandbox gets a fresh interpreter in the same container.</summary>
+    private static async Task RecycledEpisodesAsync(BenchTable table, SandboxFactory factory, SandboxMetrics metrics)
+    {
+        var recycles = new List<double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (ReferenceEquals(i.Meter, metrics.Meter) && i.Name == "agentops_sandbox_recycle_seconds") l.EnableMeasurementEvents(i);
+        };
+        listener.SetMeasurementEventCallback<double>((_, v, _, _) => { lock (recycles) recycles.Add(v * 1000); });
+        listener.Start();
+
+        await using var pool = new SandboxPool(factory, warm: 1, NullLoggerFactory.Instance);
+        await pool.WaitWarmAsync(1);
+        for (var i = 0; i < 5; i++) await EpisodeAsync(pool); // let the pool settle (the refill start is not counted)
+        await pool.WaitRecycledAsync();
+        lock (recycles) recycles.Clear();
+        var episodes = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < ThroughputWindow * 2)
+        {
+            await EpisodeAsync(pool);
+            episodes++;
+        }
+        var rate = episodes / sw.Elapsed.TotalSeconds;
+        await pool.WaitRecycledAsync();
+        table.Add("sandbox", $"{factory.Runtime} episodes/s via pool with recycle", rate, "episodes/s",
+            $"acquire, 2 trivial cells, dispose; 1 executor loop, {episodes} episodes, warm 1");
+        double[] r;
+        lock (recycles) r = recycles.ToArray();
+        table.Add("sandbox", $"{factory.Runtime} recycle p50", Percentile(r.ToList(), 50), "ms", $"kill all, wipe, fork, ready; {r.Length} recycles");
+        table.Add("sandbox", $"{factory.Runtime} recycle p99", Percentile(r.ToList(), 99), "ms", $"kill all, wipe, fork, ready; {r.Length} recycles");
+    }
+
+    /// <summary>The same loop with maxEpisodes 1 (a new sandbox per episode, as before recycle): the baseline.</summary>
+    private static async Task FreshEpisodesAsync(BenchTable table, SandboxFactory factory)
+    {
+        await using var pool = new SandboxPool(factory, warm: 1, NullLoggerFactory.Instance, maxEpisodes: 1);
+        await pool.WaitWarmAsync(1);
+        var episodes = 0;
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < ThroughputWindow * 2)
+        {
+            await EpisodeAsync(pool);
+            episodes++;
+        }
+        table.Add("sandbox", $"{factory.Runtime} episodes/s via pool, no recycle", episodes / sw.Elapsed.TotalSeconds, "episodes/s",
+            $"same loop with maxEpisodes 1 (new sandbox per episode), {episodes} episodes, warm 1");
+    }
+
+    private static async Task EpisodeAsync(SandboxPool pool)
+    {
+        await using var sb = await pool.AcquireAsync();
+        for (var c = 0; c < 2; c++)
+        {
+            var r = await sb.ExecuteAsync("x = 1 + 1\nx");
+            if (!r.Ok) throw new InvalidOperationException($"trivial cell failed: {r.Error}");
         }
     }
 
