@@ -207,14 +207,26 @@ public abstract class HostileCodeTests(HostileFixture fx)
             "os.kill(os.getppid(), 9)",
             "print('after')",
             "os.kill(-1, 9)",
-            "print('after all')");
+            "print('after all')",
+            "print('recovered')");
         Assert.Matches("^(ProcessLookupError|PermissionError)\n$", r[0].Stdout);
-        // getppid() is 0 in gVisor (pid 1 of its namespace) and in the process runtime: kill(0) hits only
-        // the interpreter's own process group; either it fails or the interpreter dies and is restarted.
+        // getppid() is the sandbox's supervisor (pid 1 of its namespace) or 0; either the kill fails or the
+        // interpreter dies and is restarted.
         Assert.True(r[1].Error is not null || r[1].Restarted || r[1].Ok);
-        Assert.Equal("after\n", r[2].Stdout);
-        Assert.Equal("after all\n", r[4].Stdout);
+        // A killed supervisor takes the sandbox down asynchronously (seen once in CI under gVisor): the next cell
+        // then either still runs, or is told clearly that the interpreter died and was restarted.
+        AssertRanOrReportedRestart(r[2], "after\n");
+        AssertRanOrReportedRestart(r[4], "after all\n");
+        // Whatever happened, the sandbox serves the agent again.
+        Assert.Equal("recovered\n", r[5].Stdout);
         Assert.False(Process.GetCurrentProcess().HasExited);
+    }
+
+    private static void AssertRanOrReportedRestart(CellResult cell, string expectedStdout)
+    {
+        if (cell.Stdout == expectedStdout) return;
+        Assert.True(cell.Restarted && cell.Error is not null,
+            $"expected {expectedStdout.Trim()} or a reported restart, got stdout '{cell.Stdout}', error '{cell.Error}', restarted {cell.Restarted}");
     }
 
     [Fact]
