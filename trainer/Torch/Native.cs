@@ -28,7 +28,7 @@ internal static unsafe partial class Native
         NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
         // Threads = processor count from the first use on (DESIGN.md, "Tensor engine"), on every thread: the shim
         // re-applies the setting on each thread's first call.
-        Check(ato_set_num_threads(Environment.ProcessorCount));
+        Check(ato_set_num_threads(TorchRuntime.DefaultThreads));
     }
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]

@@ -7,13 +7,17 @@ public static class TorchRuntime
 {
     private static int _initialized;
 
-    /// <summary>Sets libtorch's intra-op threads to <see cref="Environment.ProcessorCount"/> once (DESIGN.md,
-    /// "Tensor engine"); call at start-up. Returns the thread count in effect.</summary>
+    /// <summary>Sets libtorch's intra-op threads to <see cref="DefaultThreads"/> once (DESIGN.md, "Tensor engine");
+    /// call at start-up. Returns the thread count in effect.</summary>
     public static int Initialize()
     {
-        if (Interlocked.Exchange(ref _initialized, 1) == 0) NumThreads = Environment.ProcessorCount;
+        if (Interlocked.Exchange(ref _initialized, 1) == 0) NumThreads = DefaultThreads;
         return NumThreads;
     }
+
+    /// <summary>$AGENTOPS_TORCH_THREADS when set to a positive number, else <see cref="Environment.ProcessorCount"/>.</summary>
+    public static int DefaultThreads =>
+        int.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_TORCH_THREADS"), out var n) && n > 0 ? n : Environment.ProcessorCount;
 
     /// <summary>libtorch intra-op thread count (at::set_num_threads).</summary>
     public static int NumThreads

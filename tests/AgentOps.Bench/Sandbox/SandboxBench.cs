@@ -8,7 +8,9 @@ namespace AgentOps.Bench.Sandbox;
 /// <summary>
 /// Sandbox start-up and cell throughput on this machine, for both runtimes: cold start (launch to the
 /// driver's ready banner), warm acquire from the pool, trivial-cell latency p50/p99 in one warm
-/// interpreter, and cells/s with N sandboxes running cells in parallel.
+/// interpreter, cells/s with N sandboxes running cells in parallel, and the machine's CPU time per recycled
+/// episode (what bounds episodes/s on a shared 2-core box). $AGENTOPS_BENCH_RUNTIMES picks the runtimes
+/// (comma-separated; default process,gvisor).
 /// </summary>
 public sealed class SandboxBench : IBench
 {
@@ -20,7 +22,9 @@ public sealed class SandboxBench : IBench
 
     public async Task RunAsync(BenchTable table)
     {
-        foreach (var runtime in new[] { "process", "gvisor" })
+        var runtimes = (Environment.GetEnvironmentVariable("AGENTOPS_BENCH_RUNTIMES") ?? "process,gvisor")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var runtime in runtimes)
         {
             var state = Directory.CreateTempSubdirectory("agentops-bench-sbx-").FullName;
             using var metrics = new SandboxMetrics();
@@ -130,6 +134,7 @@ public sealed class SandboxBench : IBench
         await pool.WaitRecycledAsync();
         lock (recycles) recycles.Clear();
         var episodes = 0;
+        var cpuBefore = MachineCpuSeconds();
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < ThroughputWindow * 2)
         {
@@ -138,8 +143,11 @@ public sealed class SandboxBench : IBench
         }
         var rate = episodes / sw.Elapsed.TotalSeconds;
         await pool.WaitRecycledAsync();
+        var cpu = MachineCpuSeconds() - cpuBefore;
         table.Add("sandbox", $"{factory.Runtime} episodes/s via pool with recycle", rate, "episodes/s",
             $"acquire, 2 trivial cells, dispose; 1 executor loop, {episodes} episodes, warm 1");
+        table.Add("sandbox", $"{factory.Runtime} CPU per recycled episode", cpu / episodes * 1000, "ms",
+            "whole machine's busy time (/proc/stat) over the loop above, sandbox + sentry + bench");
         double[] r;
         lock (recycles) r = recycles.ToArray();
         table.Add("sandbox", $"{factory.Runtime} recycle p50", Percentile(r.ToList(), 50), "ms", $"kill all, wipe, fork, ready; {r.Length} recycles");
@@ -160,6 +168,14 @@ public sealed class SandboxBench : IBench
         }
         table.Add("sandbox", $"{factory.Runtime} episodes/s via pool, no recycle", episodes / sw.Elapsed.TotalSeconds, "episodes/s",
             $"same loop with maxEpisodes 1 (new sandbox per episode), {episodes} episodes, warm 1");
+    }
+
+    /// <summary>Busy CPU seconds of the whole machine so far (user + nice + system + irq + softirq, /proc/stat).</summary>
+    private static double MachineCpuSeconds()
+    {
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long T(int i) => long.Parse(f[i], System.Globalization.CultureInfo.InvariantCulture);
+        return (T(1) + T(2) + T(3) + T(6) + T(7)) / 100.0; // USER_HZ is 100 on Linux
     }
 
     private static async Task EpisodeAsync(SandboxPool pool)
