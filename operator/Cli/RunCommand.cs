@@ -15,11 +15,12 @@ public static class RunCommand
         var resume = new Option<bool>("--resume") { Description = "Require RUN_DIR/checkpoints/latest to resume from (a run folder with one resumes anyway)" };
         var noEval = new Option<bool>("--no-eval") { Description = "Skip the held-out evaluation at the end" };
         var evalTasks = new Option<int>("--eval-tasks") { Description = "Held-out tasks per evaluation (default spec.environment.eval.tasks)" };
-        var command = new Command("run", "Train an agent from a TrainingRun manifest on this machine") { file, redis, runDir, executors, resume, noEval, evalTasks };
+        var compare = new Option<bool>("--compare") { Description = "Also train the text-only twin (interpreter: false) with the same SFT budget and evaluate it: the ReTool comparison" };
+        var command = new Command("run", "Train an agent from a TrainingRun manifest on this machine") { file, redis, runDir, executors, resume, noEval, evalTasks, compare };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new RunOptions(parse.GetValue(file)!, parse.GetValue(redis) ?? "", parse.GetValue(runDir) ?? "",
-                parse.GetValue(executors), parse.GetValue(resume), !parse.GetValue(noEval), false, parse.GetValue(evalTasks));
+                parse.GetValue(executors), parse.GetValue(resume), !parse.GetValue(noEval), parse.GetValue(compare), parse.GetValue(evalTasks));
             LocalRunPlan plan;
             try
             {

@@ -1,8 +1,10 @@
 namespace AgentOps.Operator.Eval;
 
-/// <summary>The held-out table printed at the end of `agentops run` and by `agentops eval`.</summary>
+/// <summary>The held-out table printed at the end of `agentops run` and by `agentops eval`, and what it shows.</summary>
 public static class EvalTable
 {
+    public const string Untrained = "untrained", AfterSft = "after SFT", AfterRl = "after RL", TextOnlySft = "text-only SFT";
+
     public static void Print(IReadOnlyList<EvalResult> rows, TextWriter o)
     {
         if (rows.Count == 0) return;
@@ -10,5 +12,32 @@ public static class EvalTable
         o.WriteLine($"{"model",-14} {"success",8}  {"95% Wilson interval",-20} {"episodes",9}");
         foreach (var r in rows)
             o.WriteLine($"{r.Label,-14} {r.SuccessRate * 100,7:0.0}%  [{r.Interval.Low * 100,5:0.0}%, {r.Interval.High * 100,5:0.0}%]     {r.Successes,4}/{r.Episodes,-4}");
+        var findings = Findings(rows);
+        if (findings.Count > 0) o.WriteLine();
+        foreach (var f in findings) o.WriteLine(f);
+    }
+
+    /// <summary>
+    /// The comparisons the table exists for, each with the 95% interval of the difference (Newcombe): RL against
+    /// SFT (issue: RL must beat SFT by more than the interval), SFT against the untrained model, and the ReTool
+    /// comparison (interpreter against text-only answers after the same SFT budget).
+    /// </summary>
+    public static IReadOnlyList<string> Findings(IReadOnlyList<EvalResult> rows)
+    {
+        EvalResult? Row(string label) => rows.FirstOrDefault(r => r.Label == label);
+        var lines = new List<string>();
+        void Compare(string what, EvalResult? a, EvalResult? b)
+        {
+            if (a is null || b is null || a.Episodes == 0 || b.Episodes == 0) return;
+            var d = DifferenceInterval.Of(a.Successes, a.Episodes, b.Successes, b.Episodes);
+            var verdict = d.IsImprovement ? "better, beyond the interval"
+                : d.High < 0 ? "worse, beyond the interval"
+                : "not distinguishable at 95% (the interval includes 0)";
+            lines.Add($"{what}: {d.Difference * 100:+0.0;-0.0;0.0} points, 95% interval [{d.Low * 100:+0.0;-0.0;0.0}, {d.High * 100:+0.0;-0.0;0.0}]: {verdict}");
+        }
+        Compare($"{AfterRl} vs {AfterSft}", Row(AfterRl), Row(AfterSft));
+        Compare($"{AfterSft} vs {Untrained}", Row(AfterSft), Row(Untrained));
+        Compare($"interpreter vs text-only (ReTool, same SFT budget)", Row(AfterSft), Row(TextOnlySft));
+        return lines;
     }
 }

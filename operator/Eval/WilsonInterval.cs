@@ -18,3 +18,25 @@ public readonly record struct WilsonInterval(double Low, double High)
         return new WilsonInterval(successes == 0 ? 0 : Math.Max(0, center - half), successes == n ? 1 : Math.Min(1, center + half));
     }
 }
+
+/// <summary>
+/// Interval for a difference of two proportions p1 − p2 from their Wilson intervals: Newcombe (1998), method 10
+/// ("hybrid score", statsmodels' confint_proportions_2indep method="newcomb"). The difference is shown at the 95%
+/// level when the interval excludes 0.
+/// </summary>
+public readonly record struct DifferenceInterval(double Difference, double Low, double High)
+{
+    public static DifferenceInterval Of(int successes1, int n1, int successes2, int n2)
+    {
+        double p1 = n1 == 0 ? 0 : (double)successes1 / n1, p2 = n2 == 0 ? 0 : (double)successes2 / n2;
+        var a = WilsonInterval.Of(successes1, n1);
+        var b = WilsonInterval.Of(successes2, n2);
+        var d = p1 - p2;
+        return new DifferenceInterval(d,
+            d - Math.Sqrt((p1 - a.Low) * (p1 - a.Low) + (b.High - p2) * (b.High - p2)),
+            d + Math.Sqrt((a.High - p1) * (a.High - p1) + (p2 - b.Low) * (p2 - b.Low)));
+    }
+
+    /// <summary>The whole interval is above zero.</summary>
+    public bool IsImprovement => Low > 0;
+}

@@ -25,7 +25,12 @@ public static class ChildSpecs
         };
         if (plan.Queue.Kind != "in-process") args.AddRange(["--redis", plan.Queue.RedisUrl]);
         return new ChildSpec("trainer", LocalBinaries.Find("agentops-trainer", directory), args, StopOrder: 0, TrainerGrace,
-            new Dictionary<string, string> { ["AGENTOPS_INGEST_TOKEN"] = token });
+            new Dictionary<string, string>
+            {
+                ["AGENTOPS_INGEST_TOKEN"] = token,
+                // libtorch frees on other threads than it allocates: without a cap glibc grows 64 MiB arenas per thread.
+                ["MALLOC_ARENA_MAX"] = "2",
+            });
     }
 
     public static ChildSpec Gateway(LocalRunPlan plan, string token, string? directory = null) => new(

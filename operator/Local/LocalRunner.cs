@@ -19,22 +19,9 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
 
     public async Task<int> RunAsync(LocalRunPlan plan, RunOptions options, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(plan.LogDir);
-        // Every child reads RUN_DIR/manifest.yaml: what this run was started with, even from stdin or an edited file.
-        File.WriteAllText(plan.ManifestCopy, plan.Manifest.Text);
-        plan = plan with { Manifest = plan.Manifest with { Path = plan.ManifestCopy } };
-        if (plan.Queue.StartRedis) Directory.CreateDirectory(Path.Combine(plan.RunDir, "redis"));
-        var token = RunToken.LoadOrCreate(plan.RunDir);
-        var children = new List<ChildSpec>();
-        if (plan.Queue.StartRedis) children.Add(ChildSpecs.Redis(plan));
-        children.Add(ChildSpecs.Trainer(plan, token, binaries));
-        if (plan.Queue.Kind != "in-process") children.Add(ChildSpecs.Gateway(plan, token, binaries));
-        children.AddRange(plan.ExecutorMetricsPorts.Select((_, i) => ChildSpecs.Executor(plan, i, token, binaries)));
-        PlanPrinter.Print(plan, children, output);
-        output.WriteLine();
-
+        plan = Prepare(plan);
         var started = time.GetUtcNow();
-        var trained = await TrainAsync(plan, children, cancellationToken);
+        var trained = await TrainAsync(plan, Children(plan), cancellationToken);
         if (trained != ExitOk) return trained;
         output.WriteLine($"training finished in {(time.GetUtcNow() - started).TotalMinutes:0.0} min");
 
@@ -45,34 +32,83 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
         {
             var eval = new EvalRunner(loggers, time, binaries);
             var tasks = options.EvalTasks > 0 ? options.EvalTasks : plan.Manifest.EvalTasks;
-            var checkpoints = new List<(string Label, string? Dir)> { ("untrained", null) };
+            var checkpoints = new List<(string Label, string? Dir)> { (EvalTable.Untrained, null) };
             var sft = Path.Combine(plan.RunDir, "checkpoints", "sft");
             var latest = Path.Combine(plan.RunDir, "checkpoints", "latest");
-            if (Directory.Exists(sft)) checkpoints.Add(("after SFT", sft));
+            if (Directory.Exists(sft)) checkpoints.Add((EvalTable.AfterSft, sft));
             else if (plan.Manifest.SftEnabled) notes.Add($"SFT was enabled but {sft} does not exist: no after-SFT row.");
-            if (Directory.Exists(latest)) checkpoints.Add(("after RL", latest));
+            if (Directory.Exists(latest)) checkpoints.Add((EvalTable.AfterRl, latest));
             else notes.Add($"{latest} does not exist: no after-RL row.");
             foreach (var (label, dir) in checkpoints)
+                evalFailed |= !await EvaluateAsync(eval, plan, label, dir, tasks, evaluations, notes, cancellationToken) && dir is not null;
+        }
+        if (options.Compare)
+        {
+            // The ReTool comparison in miniature: the same SFT budget, answers in text instead of code.
+            var twin = Prepare(PlanBuilder.Build(ManifestLoader.TextOnlyTwin(plan.Manifest),
+                options with { RunDir = Path.Combine(plan.RunDir, "text-only"), Compare = false, Resume = false }));
+            output.WriteLine();
+            output.WriteLine($"ReTool comparison: training the text-only twin {twin.Manifest.Name} (interpreter: false, the same " +
+                $"{twin.Manifest.SftSteps} SFT steps, no RL) in {twin.RunDir}");
+            var twinTrained = await TrainAsync(twin, Children(twin), cancellationToken);
+            if (twinTrained == ExitInterrupted) return twinTrained;
+            var twinLatest = Path.Combine(twin.RunDir, "checkpoints", "latest");
+            if (twinTrained != ExitOk || !Directory.Exists(twinLatest))
+                notes.Add($"the text-only twin did not finish training (see {twin.LogDir}): no {EvalTable.TextOnlySft} row.");
+            else if (options.Evaluate)
             {
-                output.WriteLine($"evaluating {label} on {tasks} held-out tasks (seed {plan.Manifest.EvalSeed}, greedy)...");
-                try
-                {
-                    var r = await eval.RunAsync(plan.Manifest, Slug(label), dir, tasks, Path.Combine(plan.RunDir, "eval"), plan.Runtime.Runtime, cancellationToken);
-                    evaluations.Add(r with { Label = label });
-                    output.WriteLine($"  {label,-10} {r.Format()}");
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    if (dir is not null) evalFailed = true;
-                    notes.Add($"evaluation of {label} failed: {e.Message}");
-                    output.WriteLine($"  {label}: FAILED: {e.Message}");
-                }
+                var eval = new EvalRunner(loggers, time, binaries);
+                var tasks = options.EvalTasks > 0 ? options.EvalTasks : twin.Manifest.EvalTasks;
+                evalFailed |= !await EvaluateAsync(eval, twin, EvalTable.TextOnlySft, twinLatest, tasks, evaluations, notes, cancellationToken);
             }
         }
         WriteReport(plan, evaluations, notes);
         EvalTable.Print(evaluations, output);
         output.WriteLine($"report: {Path.Combine(plan.RunDir, "report.html")}");
         return evalFailed ? ExitFailed : ExitOk;
+    }
+
+    /// <summary>Creates the run folder and RUN_DIR/manifest.yaml, which every child reads: what this run was started
+    /// with, even from stdin or an edited file.</summary>
+    private static LocalRunPlan Prepare(LocalRunPlan plan)
+    {
+        Directory.CreateDirectory(plan.LogDir);
+        File.WriteAllText(plan.ManifestCopy, plan.Manifest.Text);
+        if (plan.Queue.StartRedis) Directory.CreateDirectory(Path.Combine(plan.RunDir, "redis"));
+        return plan with { Manifest = plan.Manifest with { Path = plan.ManifestCopy } };
+    }
+
+    private List<ChildSpec> Children(LocalRunPlan plan)
+    {
+        var token = RunToken.LoadOrCreate(plan.RunDir);
+        var children = new List<ChildSpec>();
+        if (plan.Queue.StartRedis) children.Add(ChildSpecs.Redis(plan));
+        children.Add(ChildSpecs.Trainer(plan, token, binaries));
+        if (plan.Queue.Kind != "in-process") children.Add(ChildSpecs.Gateway(plan, token, binaries));
+        children.AddRange(plan.ExecutorMetricsPorts.Select((_, i) => ChildSpecs.Executor(plan, i, token, binaries)));
+        PlanPrinter.Print(plan, children, output);
+        output.WriteLine();
+        return children;
+    }
+
+    /// <summary>One row of the held-out table; false (with a note) when the evaluation failed.</summary>
+    private async Task<bool> EvaluateAsync(EvalRunner eval, LocalRunPlan plan, string label, string? checkpoint, int tasks,
+        List<EvalResult> evaluations, List<string> notes, CancellationToken cancellationToken)
+    {
+        output.WriteLine($"evaluating {label} on {tasks} held-out tasks (seed {plan.Manifest.EvalSeed}, greedy)...");
+        try
+        {
+            var r = await eval.RunAsync(plan.Manifest, Slug(label), checkpoint, tasks, Path.Combine(plan.RunDir, "eval"), plan.Runtime.Runtime, cancellationToken);
+            evaluations.Add(r with { Label = label });
+            output.WriteLine($"  {label,-13} {r.Format()}");
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            notes.Add($"evaluation of {label} failed: {e.Message}");
+            output.WriteLine($"  {label}: FAILED: {e.Message}");
+            return false;
+        }
     }
 
     private async Task<int> TrainAsync(LocalRunPlan plan, IReadOnlyList<ChildSpec> children, CancellationToken cancellationToken)
@@ -153,5 +189,5 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
         RunFolderReport.Write(plan.RunDir, plan.Manifest.Name, plan.Manifest.Environment, plan.Manifest.Path, evaluations, notes);
     }
 
-    private static string Slug(string label) => label.Replace("after ", "").Replace(' ', '-');
+    private static string Slug(string label) => label.Replace("after ", "").Replace(' ', '-').ToLowerInvariant();
 }

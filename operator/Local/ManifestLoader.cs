@@ -21,7 +21,33 @@ public static class ManifestLoader
     {
         if (!File.Exists(path))
             throw new ManifestInvalidException(path, [$"FILE: no such file, got {path}"]);
-        var text = File.ReadAllText(path);
+        return FromText(path, File.ReadAllText(path));
+    }
+
+    /// <summary>
+    /// The ReTool comparison's twin of <paramref name="manifest"/>: the same run with text-only answers
+    /// (spec.environment.interpreter: false) and the same SFT budget, no RL steps and no export; named NAME-text-only.
+    /// </summary>
+    public static RunManifest TextOnlyTwin(RunManifest manifest)
+    {
+        var run = Manifests.ParseTrainingRun(manifest.Text).GetValueOrThrow(manifest.Path);
+        var spec = run.Spec;
+        var twin = run with
+        {
+            Metadata = run.Metadata with { Name = run.Metadata.Name + "-text-only" },
+            Spec = spec with
+            {
+                Environment = spec.Environment with { Interpreter = false },
+                Algorithm = spec.Algorithm with { Steps = 0, WarmupSteps = 0 },
+                Export = spec.Export with { SftJsonl = false },
+            },
+            Status = null,
+        };
+        return FromText(manifest.Path, Manifests.ToYaml(twin));
+    }
+
+    private static RunManifest FromText(string path, string text)
+    {
         var result = Manifests.ParseTrainingRun(text);
         if (!result.IsValid)
             throw new ManifestInvalidException(path, result.Errors.Select(e => e.ToString()).ToArray());

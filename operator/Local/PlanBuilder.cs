@@ -24,7 +24,7 @@ public static class PlanBuilder
         if (manifest.SftEnabled) phases.Add($"sft: {manifest.SftSteps} steps on scripted demonstrations");
         if (manifest.Algorithm != "sft") phases.Add($"rl: {manifest.RlSteps} {manifest.Algorithm} steps on sampled episodes");
         if (options.Evaluate) phases.Add("eval: untrained, after SFT, after RL on held-out tasks (greedy)");
-        if (options.Compare) phases.Add("compare: the same budget with interpreter: false (ReTool comparison)");
+        if (options.Compare) phases.Add($"compare: a text-only twin (interpreter: false) with the same {manifest.SftSteps} SFT steps, evaluated after SFT (ReTool comparison)");
         phases.Add("report: report.html");
 
         return new LocalRunPlan(

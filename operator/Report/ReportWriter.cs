@@ -32,6 +32,13 @@ public static class ReportWriter
                 sb.Append(CultureInfo.InvariantCulture,
                     $"<tr><td>{E(r.Label)}</td><td class=\"num\">{r.SuccessRate * 100:0.0}%</td><td class=\"num\">[{r.Interval.Low * 100:0.0}%, {r.Interval.High * 100:0.0}%]</td><td class=\"num\">{r.Successes}/{r.Episodes}</td><td><code>{E(r.Checkpoint)}</code></td></tr>");
             sb.Append("</tbody></table>");
+            var findings = EvalTable.Findings(input.Evaluations);
+            if (findings.Count > 0)
+            {
+                sb.Append("<ul class=\"findings\">");
+                foreach (var f in findings) sb.Append("<li>").Append(E(f)).Append("</li>");
+                sb.Append("</ul><p class=\"note\">Differences: 95% intervals by Newcombe's method (from the two Wilson intervals); the same held-out tasks (fixed seed) for every row.</p>");
+            }
         }
 
         sb.Append("<h2>Training</h2><div class=\"plots\">");

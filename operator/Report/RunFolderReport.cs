@@ -38,7 +38,7 @@ public static class RunFolderReport
         }
         var path = Path.Combine(runDir, "report.html");
         ReportWriter.Write(path, new ReportInput(runName, environment, manifestPath, metrics, evaluations,
-            ReportWriter.PickExamples(evaluations.LastOrDefault()), all));
+            ReportWriter.PickExamples(evaluations.LastOrDefault(r => r.Label != EvalTable.TextOnlySft) ?? evaluations.LastOrDefault()), all));
         return path;
     }
 

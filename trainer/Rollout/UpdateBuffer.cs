@@ -20,13 +20,15 @@ public sealed record RolloutCounters(
     long DroppedGroups,
     long DroppedGroupTrajectories,
     long DroppedSplit,
-    long ForcedTakes = 0)
+    long ForcedTakes = 0,
+    long DroppedDuplicates = 0)
 {
     public static RolloutCounters Zero { get; } = new(0, 0, 0, 0, 0, 0, 0);
 
     public RolloutCounters Minus(RolloutCounters o) => new(Ingested - o.Ingested, DroppedStale - o.DroppedStale,
         DroppedInfra - o.DroppedInfra, DroppedInvalid - o.DroppedInvalid, DroppedGroups - o.DroppedGroups,
-        DroppedGroupTrajectories - o.DroppedGroupTrajectories, DroppedSplit - o.DroppedSplit, ForcedTakes - o.ForcedTakes);
+        DroppedGroupTrajectories - o.DroppedGroupTrajectories, DroppedSplit - o.DroppedSplit, ForcedTakes - o.ForcedTakes,
+        DroppedDuplicates - o.DroppedDuplicates);
 }
 
 /// <summary>
@@ -34,8 +36,10 @@ public sealed record RolloutCounters(
 /// returned) and the training loop: SFT demonstrations in arrival order, and complete RL groups.
 /// Staleness and the DAPO group filter are applied when groups are taken, against the version current then,
 /// so the loop keeps consuming until it has enough informative groups (DAPO: regenerate on filter).
+/// With a <see cref="DemonstrationSet"/>, demonstrations fill the set instead (surplus ones past its capacity are
+/// counted as split drops).
 /// </summary>
-public sealed class UpdateBuffer(UpdateBufferOptions options)
+public sealed class UpdateBuffer(UpdateBufferOptions options, DemonstrationSet? demonstrationSet = null)
 {
     private readonly object _gate = new();
     private readonly Queue<PackedTrajectory> _demonstrations = new();
@@ -47,8 +51,14 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
     private readonly Queue<RolloutGroup> _pending = new(); // usable groups already seen by TryTakeGroups, waiting for enough
 
     private long _filteredInARow;
+    // Every trajectory id taken in so far: a queue delivers at least once (a reclaimed entry, a retried append that
+    // raced its own first try), and the buffer makes it exactly once into training. ~50 bytes per id.
+    private readonly HashSet<string> _seen = [];
 
     public UpdateBufferOptions Options { get; } = options;
+
+    /// <summary>The SFT data set demonstrations go to, when the run collects one (spec.policy.sft.demonstrations).</summary>
+    public DemonstrationSet? DemonstrationSet { get; } = demonstrationSet;
 
     /// <summary>The last trajectory that failed validation, with the reason (for logs).</summary>
     public string? LastInvalid { get; private set; }
@@ -84,7 +94,9 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
         lock (_gate)
         {
             _counters = _counters with { Ingested = _counters.Ingested + 1 };
-            if (packed is null)
+            if (trajectory.TrajectoryId.Length > 0 && !_seen.Add(trajectory.TrajectoryId))
+                _counters = _counters with { DroppedDuplicates = _counters.DroppedDuplicates + 1 };
+            else if (packed is null)
             {
                 LastInvalid = invalid;
                 _counters = _counters with { DroppedInvalid = _counters.DroppedInvalid + 1 };
@@ -98,7 +110,9 @@ public sealed class UpdateBuffer(UpdateBufferOptions options)
                     LastInvalid = $"trajectory {trajectory.TrajectoryId}: segments: a demonstration needs at least one loss_mask=1 token, got 0";
                     _counters = _counters with { DroppedInvalid = _counters.DroppedInvalid + 1 };
                 }
-                else _demonstrations.Enqueue(packed);
+                else if (DemonstrationSet is null) _demonstrations.Enqueue(packed);
+                else if (!DemonstrationSet.TryAdd(trajectory, packed))
+                    _counters = _counters with { DroppedSplit = _counters.DroppedSplit + 1 };
             }
             else if (trajectory.Split == "train")
             {

@@ -20,6 +20,7 @@ public static class ManifestOptions
             SftSteps = s.Policy.Sft.Steps,
             SftBatchSize = s.Policy.Sft.BatchSize,
             SftLearningRate = s.Policy.Sft.LearningRate,
+            SftDemonstrations = s.Policy.Sft.Demonstrations,
             Algorithm = s.Algorithm.Name,
             RlSteps = s.Algorithm.Steps,
             TasksPerStep = s.Environment.TasksPerStep,

@@ -17,6 +17,8 @@ public static class MetricNames
     public const string DroppedInfra = "rollout/dropped_infra";
     public const string DroppedGroups = "rollout/dropped_groups";
     public const string DroppedInvalid = "rollout/dropped_invalid";
+    /// <summary>Trajectories delivered again by the queue (same trajectory id): trained on once.</summary>
+    public const string DroppedDuplicates = "rollout/dropped_duplicate";
     /// <summary>1 when the step was taken with filtered (all-equal) groups after maxFilteredBatches batches were all filtered.</summary>
     public const string SkippedSteps = "rollout/skipped_steps";
     public const string Trajectories = "rollout/trajectories";
@@ -28,4 +30,6 @@ public static class MetricNames
     public const string TokensPerSecond = "perf/tokens_per_s";
     public const string StepSeconds = "perf/step_s";
     public const string WaitSeconds = "perf/wait_s";
+    /// <summary>SFT with a demonstration set: the pass over the set this step's batch came from (1-based).</summary>
+    public const string SftEpoch = "sft/epoch";
 }

@@ -28,6 +28,9 @@ internal static partial class TrainerLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "dropped an invalid trajectory: {Reason}")]
     public static partial void Invalid(ILogger logger, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "SFT data set complete: {Count} demonstrations in {Path} ({Loaded} read back from an earlier run); {Steps} steps of {Batch} make {Epochs:F1} epochs")]
+    public static partial void DemonstrationSetComplete(ILogger logger, int count, string path, int loaded, int steps, int batch, double epochs);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "waiting for data: {Have} of {Need} {What} buffered ({Ingested} trajectories ingested so far)")]
     public static partial void Waiting(ILogger logger, int have, int need, string what, long ingested);
 }

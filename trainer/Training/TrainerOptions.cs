@@ -36,6 +36,8 @@ public sealed record TrainerOptions
     public int SftSteps { get; init; } = 300;
     public int SftBatchSize { get; init; } = 32;
     public double SftLearningRate { get; init; } = 3e-3;
+    /// <summary>Size of the SFT data set collected once and trained on for several epochs; 0 = fresh demonstrations every step.</summary>
+    public int SftDemonstrations { get; init; }
     /// <summary>Linear warmup of the cold start (the manifest has none: DESIGN.md's recipe is lr 3e-3 with warmup).</summary>
     public int SftWarmupSteps { get; init; } = 10;
 

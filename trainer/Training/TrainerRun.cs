@@ -35,8 +35,15 @@ public sealed class TrainerRun : IAsyncDisposable
     private MetricsServer? _metricsServer;
     private GenerateBatcher? _batcher;
     private readonly CancellationTokenSource _stopConsumer = new();
+    private readonly DemonstrationSet? _demonstrations;
+    private readonly LearnerThread _learnerThread = new();
+    private bool _demonstrationsLogged;
     private long _step;
     private string _phase;
+
+    /// <summary>Without a demonstration set: how many SFT batches the trainer keeps buffered ahead of its learner
+    /// before it tells executors to pause (Info.demonstrations_complete).</summary>
+    private const int DemonstrationLookaheadBatches = 8;
 
     public TrainerRun(TrainerOptions options, ILoggerFactory loggers, TimeProvider? time = null)
     {
@@ -49,7 +56,9 @@ public sealed class TrainerRun : IAsyncDisposable
         _jsonl = new MetricsJsonl(Path.Combine(options.RunDir, "metrics.jsonl"));
         var config = ModelConfig.FromPreset(options.Preset) with { ContextLength = Math.Max(16, options.MaxContextTokens) };
         Learner = new Learner(options, config);
-        Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter, options.MaxFilteredBatches));
+        if (options.SftEnabled && options.SftDemonstrations > 0 && !options.ServeOnly)
+            _demonstrations = new DemonstrationSet(Path.Combine(options.RunDir, "demonstrations.pb"), options.SftDemonstrations, config.ContextLength, options.Seed);
+        Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter, options.MaxFilteredBatches), _demonstrations);
         Resume();
         // Serve-only answers phase "rl": evaluation executors sample from the policy.
         _phase = options.ServeOnly ? TrainerPhase.Rl : TrainerPhase.At(_step, options);
@@ -176,6 +185,8 @@ public sealed class TrainerRun : IAsyncDisposable
             Device = Learner.Device.ToString(),
             Phase = s.Phase,
             TotalSteps = s.TotalSteps,
+            DemonstrationsComplete = s.Phase == TrainerPhase.Sft && (_demonstrations?.IsComplete
+                ?? Buffer.DemonstrationCount >= DemonstrationLookaheadBatches * _options.SftBatchSize),
         };
     }
 
@@ -208,6 +219,7 @@ public sealed class TrainerRun : IAsyncDisposable
                     [MetricNames.DroppedInfra] = delta.DroppedInfra,
                     [MetricNames.DroppedGroups] = delta.DroppedGroups,
                     [MetricNames.DroppedInvalid] = delta.DroppedInvalid,
+                    [MetricNames.DroppedDuplicates] = delta.DroppedDuplicates,
                     [MetricNames.SkippedSteps] = delta.ForcedTakes,
                     [MetricNames.WaitSeconds] = wait,
                 };
@@ -219,6 +231,7 @@ public sealed class TrainerRun : IAsyncDisposable
                 _metrics.Dropped("invalid", delta.DroppedInvalid);
                 _metrics.Dropped("uniform_group", delta.DroppedGroupTrajectories);
                 _metrics.Dropped("split", delta.DroppedSplit);
+                _metrics.Dropped("duplicate", delta.DroppedDuplicates);
                 if (delta.ForcedTakes > 0)
                 {
                     _metrics.SkippedStep();
@@ -260,13 +273,14 @@ public sealed class TrainerRun : IAsyncDisposable
     {
         if (_phase == TrainerPhase.Sft && phase != TrainerPhase.Sft && _step > 0)
         {
-            var path = _checkpoints.Save("sft", Learner.Policy, Learner.Optimizer, State());
+            var path = "";
+            _learnerThread.Run(() => path = _checkpoints.Save("sft", Learner.Policy, Learner.Optimizer, State()));
             TrainerLog.Checkpoint(_log, path);
         }
         if (phase == TrainerPhase.Rl)
         {
             Buffer.DiscardDemonstrations();
-            Learner.FreezeReference(null);
+            _learnerThread.Run(() => Learner.FreezeReference(null));
         }
         _phase = phase;
         _metrics.SetPhase(phase);
@@ -277,13 +291,29 @@ public sealed class TrainerRun : IAsyncDisposable
     private async Task<StepResult?> SftStepAsync(CancellationToken cancellationToken)
     {
         var need = _options.SftBatchSize;
+        var lr = LearningRateSchedule.At(_step, _options.SftLearningRate, _options.SftWarmupSteps);
+        if (_demonstrations is { } set)
+        {
+            // ReTool's cold start: collect the set once (executors pause when it is complete), then train epochs over it.
+            while (!set.IsComplete)
+            {
+                if (!await WaitAsync(cancellationToken, set.Count, set.Capacity, "demonstrations for the SFT set").ConfigureAwait(false)) return null;
+            }
+            if (!_demonstrationsLogged)
+            {
+                _demonstrationsLogged = true;
+                TrainerLog.DemonstrationSetComplete(_log, set.Count, set.Path, set.Loaded, _options.SftSteps, need, (double)_options.SftSteps * need / set.Count);
+            }
+            var batch = set.NextBatch(need);
+            var result = await _learnerThread.RunAsync(() => Learner.SftStep(batch, lr)).ConfigureAwait(false);
+            return result with { Metrics = new Dictionary<string, double>(result.Metrics) { [MetricNames.SftEpoch] = set.Epoch } };
+        }
         while (Buffer.DemonstrationCount < need)
         {
             if (!await WaitAsync(cancellationToken, Buffer.DemonstrationCount, need, "demonstrations").ConfigureAwait(false)) return null;
         }
         var demos = Buffer.TakeDemonstrations(need);
-        var lr = LearningRateSchedule.At(_step, _options.SftLearningRate, _options.SftWarmupSteps);
-        return await Task.Run(() => Learner.SftStep(demos, lr), CancellationToken.None).ConfigureAwait(false);
+        return await _learnerThread.RunAsync(() => Learner.SftStep(demos, lr)).ConfigureAwait(false);
     }
 
     private async Task<StepResult?> RlStepAsync(CancellationToken cancellationToken)
@@ -296,7 +326,7 @@ public sealed class TrainerRun : IAsyncDisposable
         }
         var rlStep = _step - _options.SftPhaseSteps;
         var lr = LearningRateSchedule.At(rlStep, _options.LearningRate, _options.WarmupSteps);
-        return await Task.Run(() => Learner.RlStep(groups, lr), CancellationToken.None).ConfigureAwait(false);
+        return await _learnerThread.RunAsync(() => Learner.RlStep(groups, lr)).ConfigureAwait(false);
     }
 
     private DateTime _lastWaitLog = DateTime.MinValue;
@@ -330,7 +360,9 @@ public sealed class TrainerRun : IAsyncDisposable
         Seed = (ulong)_options.Seed,
     };
 
-    private void SaveCheckpoint()
+    private void SaveCheckpoint() => _learnerThread.Run(WriteCheckpoint);
+
+    private void WriteCheckpoint()
     {
         var path = _checkpoints.SaveStep(Learner.Policy, Learner.Optimizer, State(), _options.CheckpointKeep);
         if (Learner.Value is not null)
@@ -353,7 +385,9 @@ public sealed class TrainerRun : IAsyncDisposable
         if (_queue is not null) await _queue.DisposeAsync().ConfigureAwait(false);
         _jsonl.Dispose();
         _metrics.Dispose();
-        Learner.Dispose();
+        _learnerThread.Run(Learner.Dispose);
+        _learnerThread.Dispose();
+        _demonstrations?.Dispose();
         _stopConsumer.Dispose();
     }
 }

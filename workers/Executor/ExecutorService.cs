@@ -11,7 +11,8 @@ namespace AgentOps.Workers.Executor;
 /// <summary>
 /// The executor's main loop: a producer decides what to run next and K workers run episodes concurrently
 /// (one sandbox each) and hand every trajectory to the sink. In train mode with a trainer the producer
-/// follows Policy.Info.phase: "sft" → scripted reference demonstrations (split "sft"), "rl" → groupSize
+/// follows Policy.Info.phase: "sft" → scripted reference demonstrations (split "sft"; paused while Info says
+/// demonstrations_complete), "rl" → groupSize
 /// policy samples per prompt sharing a group id (split "train"), "done" → drain and exit. In eval mode it
 /// runs the held-out task stream (eval seed) once.
 /// </summary>
@@ -26,6 +27,9 @@ public sealed class ExecutorService(
     TimeProvider time)
 {
     private sealed record Work(EpisodeSpec Spec, IPolicyClient Policy);
+
+    // How soon a paused executor asks again: the trainer wants more as soon as its learner has eaten a batch.
+    private static readonly TimeSpan PausedPoll = TimeSpan.FromMilliseconds(500);
 
     private int _episodes, _answered, _infra, _correct;
     private double _rewardSum;
@@ -127,6 +131,10 @@ public sealed class ExecutorService(
             {
                 case "done":
                     return;
+                case "sft" when info.DemonstrationsComplete:
+                    // The trainer has its SFT data set (or enough buffered ahead of the learner): leave the CPU to it.
+                    await Task.Delay(TimeSpan.FromTicks(Math.Min(settings.PhasePollOrDefault.Ticks, PausedPoll.Ticks)), time, ct);
+                    break;
                 case "sft":
                     do await ProduceGroupAsync(writer, "sft", 1, scripted, ct);
                     while (time.GetUtcNow() < until);

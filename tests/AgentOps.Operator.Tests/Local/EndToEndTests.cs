@@ -10,14 +10,14 @@ public sealed class EndToEndTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
-    private static string Manifest(int rlSteps) => $$"""
+    private static string Manifest(int rlSteps, int demonstrations = 0) => $$"""
         apiVersion: agentops.dev/v1alpha1
         kind: TrainingRun
         metadata: { name: e2e, namespace: default }
         spec:
           environment: { name: arithmetic, seed: 3, tasksPerStep: 2, settings: { minOps: "1", maxOps: "2" }, eval: { tasks: 4, seed: 100000 } }
           agent: { maxTurns: 2, maxNewTokens: 24, maxContextTokens: 192, temperature: 1.0 }
-          policy: { preset: tiny, sft: { enabled: true, steps: 3, batchSize: 4, learningRate: 3e-3 } }
+          policy: { preset: tiny, sft: { enabled: true, steps: 3, batchSize: 4, learningRate: 3e-3, demonstrations: {{demonstrations}} } }
           algorithm: { name: grpo, steps: {{rlSteps}}, groupSize: 2, learningRate: 1e-3, warmupSteps: 0, groupFilter: false }
           sandbox: { runtime: process, replicas: 1, warmPerReplica: 2 }
           checkpoint: { everySteps: 2, keep: 2 }
@@ -38,7 +38,7 @@ public sealed class EndToEndTests : IDisposable
     [Fact]
     public async Task In_process_queue_trains_checkpoints_resumes_evaluates_and_writes_the_report()
     {
-        var manifest = _dir.File("run.yaml", Manifest(rlSteps: 2));
+        var manifest = _dir.File("run.yaml", Manifest(rlSteps: 2, demonstrations: 6));
         var runDir = Path.Combine(_dir.Path, "run");
 
         var (code, stdout, stderr) = await ManifestValidationTests.Agentops("run", manifest, "--run-dir", runDir, "--eval-tasks", "4");
@@ -51,6 +51,9 @@ public sealed class EndToEndTests : IDisposable
         Assert.Equal(Enumerable.Range((int)steps[0].Step, 5).Select(i => (long)i), steps.Select(s => s.Step));
         Assert.Equal(["sft", "sft", "sft", "rl", "rl"], steps.Select(s => s.Phase));
         Assert.True(PolicyVersion(stdout) > 0, "the policy version advanced");
+        // The SFT data set: 6 demonstrations collected once (then the executors paused), 3 steps x 4 drawn from it.
+        Assert.Contains("SFT data set complete: 6 demonstrations", File.ReadAllText(Path.Combine(runDir, "logs", "trainer.log")));
+        Assert.True(new FileInfo(Path.Combine(runDir, "demonstrations.pb")).Length > 0);
         Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "sft")));
         Assert.True(Directory.Exists(Path.Combine(runDir, "checkpoints", "latest")));
         var report = File.ReadAllText(Path.Combine(runDir, "report.html"));
@@ -75,19 +78,35 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
-    public async Task Redis_queue_started_by_the_cli_carries_the_trajectories_through_the_gateway()
+    public async Task Redis_queue_carries_every_trajectory_through_the_gateway_exactly_once()
     {
+        await using var redis = await AgentOps.Testing.Redis.RedisServer.StartAsync();
         var manifest = _dir.File("run.yaml", Manifest(rlSteps: 2));
         var runDir = Path.Combine(_dir.Path, "run-redis");
 
-        var (code, stdout, stderr) = await ManifestValidationTests.Agentops("run", manifest, "--run-dir", runDir, "--redis", "auto", "--no-eval");
+        var (code, stdout, stderr) = await ManifestValidationTests.Agentops("run", manifest, "--run-dir", runDir, "--redis", $"redis://{redis.Endpoint}", "--no-eval");
 
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
-        Assert.Contains("queue       redis (local redis-server) at redis://127.0.0.1:", stdout);
+        Assert.Contains($"queue       redis at redis://{redis.Endpoint}", stdout);
         Assert.Equal(5, Steps(runDir).Count);
         Assert.True(PolicyVersion(stdout) > 0);
         Assert.True(File.Exists(Path.Combine(runDir, "report.html")));
         Assert.Contains("--run e2e --token-file", File.ReadAllText(Path.Combine(runDir, "logs", "gateway.log")));
+
+        // Exactly once: every episode an executor finished is in the stream, once, and the trainer saw no copy.
+        using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var entries = (StackExchange.Redis.RedisResult[])(await mux.GetDatabase().ExecuteAsync("XRANGE", "agentops:{e2e}:trajectories", "-", "+"))!;
+        var ids = entries.Select(e => ((StackExchange.Redis.RedisResult[])((StackExchange.Redis.RedisResult[])e!)[1]!))
+            .Select(fields => (string)fields[Array.FindIndex(fields, f => (string?)f == "id") + 1]!).ToList();
+        var pushed = Directory.GetFiles(Path.Combine(runDir, "logs"), "executor-*.log")
+            .Select(f => Regex.Match(File.ReadAllText(f), @"done: (\d+) episodes"))
+            .Select(m => m.Success ? int.Parse(m.Groups[1].Value) : throw new Xunit.Sdk.XunitException("an executor did not finish its episodes")).Sum();
+        Assert.True(pushed > 0);
+        Assert.Equal(pushed, ids.Count);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        var duplicates = File.ReadLines(Path.Combine(runDir, "metrics.jsonl")).Where(l => l.Trim().Length > 0)
+            .Sum(l => JsonDocument.Parse(l).RootElement.GetProperty("metrics").TryGetProperty("rollout/dropped_duplicate", out var d) ? d.GetDouble() : 0);
+        Assert.Equal(0, duplicates);
     }
 
     public void Dispose() => _dir.Dispose();

@@ -1,3 +1,4 @@
+using AgentOps.Operator.Local;
 using System.Diagnostics;
 
 namespace AgentOps.Operator.Tests.Local;
@@ -100,6 +101,46 @@ public sealed class ManifestValidationTests : IDisposable
         var (code, _, err) = await Agentops("run", file, "--run-dir", runDir, "--resume");
         Assert.Equal(2, code);
         Assert.Contains($"--resume: no checkpoint to resume from, got {runDir}/checkpoints/latest (missing)", err);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
+
+public sealed class TextOnlyTwinTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public void The_twin_answers_in_text_with_the_same_SFT_budget_and_no_RL()
+    {
+        var file = _dir.File("run.yaml", """
+            apiVersion: agentops.dev/v1alpha1
+            kind: TrainingRun
+            metadata: { name: arith, namespace: default }
+            spec:
+              environment: { name: arithmetic, seed: 3, interpreter: true, settings: { maxOps: "3" }, eval: { tasks: 10, seed: 100000 } }
+              policy: { preset: tiny, sft: { enabled: true, steps: 40, batchSize: 8, demonstrations: 64 } }
+              algorithm: { name: grpo, steps: 20, groupSize: 4 }
+              sandbox: { runtime: process, replicas: 2 }
+              export: { sftJsonl: true }
+            """);
+        var manifest = ManifestLoader.Load(file);
+
+        var twin = ManifestLoader.TextOnlyTwin(manifest);
+
+        Assert.Equal("arith-text-only", twin.Name);
+        Assert.False(twin.Interpreter);
+        Assert.Equal(0, twin.RlSteps);
+        Assert.Equal(40, twin.SftSteps);
+        Assert.False(twin.ExportSftJsonl);
+        Assert.Equal(2, twin.Replicas);
+        // The twin's text is what its processes read: it parses and validates with everything else kept.
+        var run = AgentOps.Protos.Api.Manifests.ParseTrainingRun(twin.Text).GetValueOrThrow("twin");
+        Assert.Equal(64, run.Spec.Policy.Sft.Demonstrations);
+        Assert.Equal(8, run.Spec.Policy.Sft.BatchSize);
+        Assert.Equal(3, run.Spec.Environment.Seed);
+        Assert.Equal("3", run.Spec.Environment.Settings["maxOps"]);
+        Assert.Equal(100000, run.Spec.Environment.Eval.Seed);
     }
 
     public void Dispose() => _dir.Dispose();

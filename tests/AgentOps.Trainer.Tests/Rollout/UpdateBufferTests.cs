@@ -106,4 +106,18 @@ public class UpdateBufferTests
         Assert.Single(buffer.TakeDemonstrations(10));
         Assert.Equal(0, buffer.DemonstrationCount);
     }
+
+    [Fact]
+    public void A_trajectory_delivered_twice_is_trained_on_once_and_counted()
+    {
+        var buffer = new UpdateBuffer(new UpdateBufferOptions(GroupSize: 2, GroupFilter: false));
+        buffer.Add(Simple("a1", "A", 1));
+        buffer.Add(Simple("a1", "A", 1)); // redelivered (a reclaimed queue entry)
+        Assert.Null(buffer.TryTakeGroups(1, 0)); // the copy did not complete the group
+        buffer.Add(Simple("a2", "A", 0));
+        var group = Assert.Single(buffer.TryTakeGroups(1, 0)!);
+        Assert.Equal(new[] { "a1", "a2" }, group.Members.Select(m => m.TrajectoryId));
+        Assert.Equal(1, buffer.Counters.DroppedDuplicates);
+        Assert.Equal(3, buffer.Counters.Ingested);
+    }
 }
