@@ -7,6 +7,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 RUN_MANIFEST ?= examples/arithmetic-grpo.yaml
+# --compare: also the text-only twin (the ReTool comparison row of the table).
+RUN_ARGS ?= --compare
 AGENTOPS := operator/bin/$(CONFIG)/net10.0/agentops
 
 .PHONY: deps native build test run bench clean
