@@ -30,6 +30,13 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
         _time = _options.TimeProvider;
     }
 
+    /// <summary>Never raised: this queue keeps parsed messages (appends take a Trajectory), so no entry can be corrupt.</summary>
+    public event Action<DeadLetter>? DeadLettered
+    {
+        add { }
+        remove { }
+    }
+
     public Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default)
     {
         QueueArguments.CheckTrajectory(trajectory);

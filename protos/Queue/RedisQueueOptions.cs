@@ -30,5 +30,8 @@ public sealed record RedisQueueOptions
 
     public string StreamKey => $"agentops:{{{RunId}}}:trajectories";
 
+    /// <summary>Where corrupt entries go (fields entry, id, reason, p), capped like the stream by <see cref="MaxLength"/>.</summary>
+    public string DeadStreamKey => $"agentops:{{{RunId}}}:dead";
+
     public string IdKey(string trajectoryId) => $"agentops:{{{RunId}}}:ids:{trajectoryId}";
 }

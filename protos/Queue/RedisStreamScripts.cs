@@ -14,4 +14,20 @@ internal static class RedisStreamScripts
         redis.call('SET', KEYS[2], id, 'EX', ARGV[3])
         return {1, id}
         """;
+
+    /// <summary>
+    /// KEYS[1] stream, KEYS[2] dead stream; ARGV[1] group, ARGV[2] MAXLEN, then per entry four values: entry id,
+    /// trajectory id, reason, payload. XACK first and XADD to the dead stream only when the ack removed a pending
+    /// entry, so a retried call (after a timeout) does not write a second dead letter. Returns how many moved.
+    /// </summary>
+    public const string DeadLetter = """
+        local moved = 0
+        for i = 3, #ARGV, 4 do
+          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'entry', ARGV[i], 'id', ARGV[i + 1], 'reason', ARGV[i + 2], 'p', ARGV[i + 3])
+            moved = moved + 1
+          end
+        end
+        return moved
+        """;
 }
