@@ -26,8 +26,11 @@ public sealed class PipelineBench : IBench
 
     public async Task RunAsync(BenchTable table)
     {
+        // AGENTOPS_BENCH_SIZES=4 (KiB, comma-separated) runs one size only: the box is shared, keep runs short.
+        var sizes = (Environment.GetEnvironmentVariable("AGENTOPS_BENCH_SIZES") ?? "4,64").Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var (size, count) in new[] { (4 * 1024, 12_000), (64 * 1024, 2_000) })
         {
+            if (!sizes.Contains((size / 1024).ToString(CultureInfo.InvariantCulture))) continue;
             await using var redis = await RedisServer.StartAsync();
             var template = SampleTrajectories.Valid("template", Run, approxBytes: size);
             var label = $"{size / 1024} KiB";
