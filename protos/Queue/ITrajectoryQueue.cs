@@ -14,6 +14,13 @@ public interface ITrajectoryQueue : IAsyncDisposable
     Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="AppendAsync"/> for many trajectories in as few round trips as the store allows; returns only once
+    /// every one is stored, with one outcome per trajectory in order (a repeated id within the batch is a Duplicate).
+    /// On failure some may be stored: retrying the whole batch is safe (idempotent by id).
+    /// </summary>
+    Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Reads up to <paramref name="maxCount"/> new entries for <paramref name="consumer"/>, waiting up to
     /// <paramref name="wait"/> when none is there. Entries stay pending until acknowledged.
     /// </summary>

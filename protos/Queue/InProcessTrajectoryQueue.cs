@@ -62,6 +62,15 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
         return Task.FromResult(AppendOutcome.Appended);
     }
 
+    public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trajectories);
+        foreach (var t in trajectories) QueueArguments.CheckTrajectory(t); // all checked before any is stored
+        var outcomes = new AppendOutcome[trajectories.Count];
+        for (var i = 0; i < outcomes.Length; i++) outcomes[i] = await AppendAsync(trajectories[i], cancellationToken).ConfigureAwait(false);
+        return outcomes;
+    }
+
     public async Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         QueueArguments.CheckRead(consumer, maxCount);

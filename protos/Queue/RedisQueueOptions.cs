@@ -25,6 +25,13 @@ public sealed record RedisQueueOptions
     /// <summary>Target size of one read reply; reads ask for as many entries as fit (at least one) and loop up to maxCount.</summary>
     public int MaxReplyBytes { get; init; } = 256 * 1024;
 
+    /// <summary>Most trajectories one append script carries (<see cref="RedisTrajectoryQueue.AppendBatchAsync"/> splits
+    /// bigger batches and sends the parts pipelined).</summary>
+    public int MaxAppendBatch { get; init; } = 64;
+
+    /// <summary>Most payload bytes one append script carries (at least one trajectory): bounds how long Redis runs one script.</summary>
+    public int MaxAppendBatchBytes { get; init; } = 1024 * 1024;
+
     /// <summary>Clock for read waits and poll pauses (idle times are Redis's own clock).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -8,7 +8,8 @@ namespace AgentOps.Protos.Queue;
 /// <summary>
 /// The run's trajectory queue on a Redis Stream (Redis 7): key <c>agentops:{run}:trajectories</c>, one consumer
 /// group (<c>trainer</c>), entries with fields <c>id</c> (trajectory id) and <c>p</c> (the serialized protobuf).
-/// Appends are idempotent by trajectory id through one Lua script (GET id key, XADD MAXLEN ~, SET id key EX).
+/// Appends are idempotent by trajectory id through one Lua script per batch (per trajectory: EXISTS id key, XADD
+/// MAXLEN ~, SET id key EX).
 /// Entries that are not Trajectories go to <c>agentops:{run}:dead</c> (see <see cref="DeadLettered"/>).
 /// Reads are non-blocking XREADGROUP polls: StackExchange.Redis 1.2.6 pipelines every caller on one socket, so a
 /// BLOCK there would stall every other command. Lag and pending come from XINFO GROUPS; reclaim is XAUTOCLAIM.
@@ -37,6 +38,8 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             throw new ArgumentException($"RedisQueueOptions.RunId must be non-empty without braces or spaces, got \"{options.RunId}\"", nameof(options));
         if (options.MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxLength must be at least 1, got {options.MaxLength}");
         if (options.IdempotencyTtl < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.IdempotencyTtl must be at least 1 s, got {options.IdempotencyTtl}");
+        if (options.MaxAppendBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxAppendBatch must be at least 1, got {options.MaxAppendBatch}");
+        if (options.MaxAppendBatchBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxAppendBatchBytes must be at least 1, got {options.MaxAppendBatchBytes}");
         if (options.MaxReplyBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxReplyBytes must be at least 1, got {options.MaxReplyBytes}");
         _redis = redis;
         _options = options;
@@ -73,16 +76,58 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         return string.Join(",", parts);
     }
 
-    public async Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default)
+    public async Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default) =>
+        (await AppendBatchAsync([trajectory], cancellationToken).ConfigureAwait(false))[0];
+
+    public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
     {
-        QueueArguments.CheckTrajectory(trajectory);
+        ArgumentNullException.ThrowIfNull(trajectories);
+        foreach (var t in trajectories) QueueArguments.CheckTrajectory(t);
         cancellationToken.ThrowIfCancellationRequested();
-        var payload = trajectory.ToByteArray();
-        var result = await Run($"append trajectory \"{trajectory.TrajectoryId}\"", db => db.ScriptEvaluateAsync(RedisStreamScripts.Append,
-            [_stream, _options.IdKey(trajectory.TrajectoryId)],
-            [payload, _options.MaxLength, (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds), trajectory.TrajectoryId]), cancellationToken).ConfigureAwait(false);
-        var parts = (RedisResult[])result!;
-        return (long)parts[0] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
+        if (trajectories.Count == 0) return [];
+        var payloads = new byte[trajectories.Count][];
+        for (var i = 0; i < payloads.Length; i++) payloads[i] = trajectories[i].ToByteArray();
+        // Parts of at most MaxAppendBatch trajectories / MaxAppendBatchBytes, sent together (the multiplexer pipelines them).
+        var parts = new List<(int Start, int Count)>();
+        var partStart = 0;
+        var partBytes = 0L;
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            var count = i - partStart;
+            if (count > 0 && (count == _options.MaxAppendBatch || partBytes + payloads[i].Length > _options.MaxAppendBatchBytes))
+            {
+                parts.Add((partStart, count));
+                partStart = i;
+                partBytes = 0;
+            }
+            partBytes += payloads[i].Length;
+        }
+        parts.Add((partStart, payloads.Length - partStart));
+        var results = await Task.WhenAll(parts.Select(p => AppendPartAsync(trajectories, payloads, p.Start, p.Count, cancellationToken))).ConfigureAwait(false);
+        var outcomes = new AppendOutcome[payloads.Length];
+        for (var p = 0; p < parts.Count; p++)
+            for (var j = 0; j < parts[p].Count; j++)
+                outcomes[parts[p].Start + j] = (long)results[p][j] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
+        return outcomes;
+    }
+
+    private async Task<RedisResult[]> AppendPartAsync(IReadOnlyList<Trajectory> trajectories, byte[][] payloads, int start, int count, CancellationToken cancellationToken)
+    {
+        var keys = new RedisKey[count + 1];
+        var args = new RedisValue[2 + 2 * count];
+        keys[0] = _stream;
+        args[0] = _options.MaxLength;
+        args[1] = (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds);
+        for (var j = 0; j < count; j++)
+        {
+            var id = trajectories[start + j].TrajectoryId;
+            keys[j + 1] = _options.IdKey(id);
+            args[2 + 2 * j] = id;
+            args[3 + 2 * j] = payloads[start + j];
+        }
+        var what = count == 1 ? $"append trajectory \"{trajectories[start].TrajectoryId}\"" : $"append {count} trajectories (\"{trajectories[start].TrajectoryId}\" first)";
+        var result = await Run(what, db => db.ScriptEvaluateAsync(RedisStreamScripts.AppendBatch, keys, args), cancellationToken).ConfigureAwait(false);
+        return (RedisResult[])result!;
     }
 
     public async Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default)
@@ -96,13 +141,30 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = new List<QueueEntry>();
-            while (batch.Count < maxCount)
+            var read = 0;
+            var pipelined = 1; // the first reply probes; when it comes back full, the rest of maxCount goes out at once
+            while (read < maxCount)
             {
-                var count = Math.Min(maxCount - batch.Count, EntriesPerReply());
-                var result = await RunGroupCommand("XREADGROUP", ["GROUP", _options.Group, consumer, "COUNT", count, "STREAMS", (string)_stream!, ">"], cancellationToken).ConfigureAwait(false);
-                var entries = result.IsNull || ((RedisResult[])result!).Length == 0 ? [] : (RedisResult[])((RedisResult[])((RedisResult[])result!)[0]!)[1]!;
-                batch.AddRange((await ParseOrDeadLetterAsync(entries, cancellationToken).ConfigureAwait(false)).Select(e => new QueueEntry(e.EntryId, e.Trajectory, 1)));
-                if (entries.Length < count) break; // drained
+                var perReply = EntriesPerReply();
+                var counts = new List<int>();
+                for (var rest = maxCount - read; rest > 0 && counts.Count < pipelined; rest -= counts[^1]) counts.Add(Math.Min(rest, perReply));
+                // XREADGROUP > calls pipelined on one connection run in order, each taking the next entries: one round
+                // trip for the whole batch instead of one per reply-sized part.
+                var replies = await Task.WhenAll(counts.Select(count => RunGroupCommand("XREADGROUP",
+                    ["GROUP", _options.Group, consumer, "COUNT", count, "STREAMS", (string)_stream!, ">"], cancellationToken))).ConfigureAwait(false);
+                var raw = new List<RedisResult>();
+                var drained = false;
+                for (var i = 0; i < replies.Length; i++)
+                {
+                    var result = replies[i];
+                    var entries = result.IsNull || ((RedisResult[])result!).Length == 0 ? [] : (RedisResult[])((RedisResult[])((RedisResult[])result!)[0]!)[1]!;
+                    raw.AddRange(entries);
+                    drained |= entries.Length < counts[i];
+                }
+                read += raw.Count;
+                batch.AddRange((await ParseOrDeadLetterAsync(raw, cancellationToken).ConfigureAwait(false)).Select(e => new QueueEntry(e.EntryId, e.Trajectory, 1)));
+                if (drained) break;
+                pipelined = int.MaxValue;
             }
             if (batch.Count > 0) return batch;
             var left = wait - time.GetElapsedTime(started);
