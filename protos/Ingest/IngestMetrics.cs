@@ -21,13 +21,15 @@ public sealed class IngestMetrics : IDisposable
         _bytes = _meter.CreateCounter<long>("agentops_ingest_bytes", unit: "By", description: "Serialized bytes of appended trajectories");
         _rejections = _meter.CreateCounter<long>("agentops_ingest_rejections", description: "Pushes refused, by reason");
         _pushSeconds = _meter.CreateHistogram<double>("agentops_ingest_push_seconds", unit: "s", description: "Push call duration, first message to ack");
-        _appendSeconds = _meter.CreateHistogram<double>("agentops_ingest_append_seconds", unit: "s", description: "Queue append latency per trajectory");
+        _appendSeconds = _meter.CreateHistogram<double>("agentops_ingest_append_seconds", unit: "s", description: "Queue append latency per batch (one queue round trip)");
     }
 
-    public void Appended(int bytes, bool duplicate)
+    /// <param name="bytes">Serialized bytes of the appended trajectories (duplicates are not stored again).</param>
+    public void Appended(int appended, int duplicates, long bytes)
     {
-        _trajectories.Add(1, new KeyValuePair<string, object?>("outcome", duplicate ? "duplicate" : "appended"));
-        if (!duplicate) _bytes.Add(bytes);
+        if (appended > 0) _trajectories.Add(appended, new KeyValuePair<string, object?>("outcome", "appended"));
+        if (duplicates > 0) _trajectories.Add(duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
+        if (bytes > 0) _bytes.Add(bytes);
     }
 
     public void Rejected(string reason) => _rejections.Add(1, new KeyValuePair<string, object?>("reason", reason));

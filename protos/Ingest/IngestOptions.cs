@@ -26,8 +26,14 @@ public sealed record IngestOptions
     /// <summary>Sent in the <c>retry-after-ms</c> trailer with RESOURCE_EXHAUSTED.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Appends in flight at once within one stream (all are awaited before the ack).</summary>
-    public int MaxAppendsInFlight { get; init; } = 32;
+    /// <summary>Batched appends in flight at once within one stream (all are awaited before the ack).</summary>
+    public int MaxAppendsInFlight { get; init; } = 4;
+
+    /// <summary>Most trajectories of one stream stored by one queue append (one Redis script).</summary>
+    public int MaxAppendBatch { get; init; } = 64;
+
+    /// <summary>A batch is stored once it holds this many serialized bytes, even if not full.</summary>
+    public long MaxAppendBatchBytes { get; init; } = 1024 * 1024;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -11,6 +11,8 @@ namespace AgentOps.Protos.Ingest;
 /// bearer token, validates each trajectory (INVALID_ARGUMENT naming field and value), refuses with
 /// RESOURCE_EXHAUSTED and a <c>retry-after-ms</c> trailer while the backlog is over its bound, appends
 /// idempotently (a duplicate id counts as acknowledged) and acks only once the queue stored every trajectory.
+/// Trajectories are appended in batches (up to <see cref="IngestOptions.MaxAppendBatch"/>, or fewer when the client
+/// pauses): one queue round trip per batch instead of one per trajectory.
 /// A failed call may have stored some of its trajectories: the client resends them all, with the same ids.
 /// <code>
 /// var service = new TrajectoryIngestService(queue, new IngestOptions { RunId = "demo", BearerToken = token });
@@ -32,6 +34,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
     {
         if (string.IsNullOrEmpty(options.RunId)) throw new ArgumentException("IngestOptions.RunId must not be empty", nameof(options));
         if (options.MaxAppendsInFlight < 1) throw new ArgumentOutOfRangeException(nameof(options), $"IngestOptions.MaxAppendsInFlight must be at least 1, got {options.MaxAppendsInFlight}");
+        if (options.MaxAppendBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"IngestOptions.MaxAppendBatch must be at least 1, got {options.MaxAppendBatch}");
         _queue = queue;
         _options = options;
         _metrics = metrics ?? new IngestMetrics();
@@ -72,21 +75,29 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
             if (auth.StatusCode != StatusCode.OK) throw Reject(context, auth.StatusCode == StatusCode.Unauthenticated ? "unauthenticated" : "permission_denied", auth);
         }
         var ct = context.CancellationToken;
-        var inFlight = new Queue<Task<AppendOutcome>>();
+        var inFlight = new Queue<Task<IReadOnlyList<AppendOutcome>>>();
+        var batch = new List<Trajectory>();
+        var sizes = new List<int>();
+        var batchBytes = 0L;
         var ack = new PushAck();
+        Task<bool>? next = null;
         try
         {
             while (true)
             {
+                next = requestStream.MoveNext(ct);
+                // The client has nothing more for now: store what we hold instead of waiting for a full batch.
+                if (!next.IsCompleted && batch.Count > 0) await FlushAsync().ConfigureAwait(false);
                 bool more;
                 try
                 {
-                    more = await requestStream.MoveNext(ct).ConfigureAwait(false);
+                    more = await next.ConfigureAwait(false);
                 }
                 catch (RpcException e) when (e.StatusCode is StatusCode.ResourceExhausted or StatusCode.Internal)
                 {
                     throw Reject(context, e.StatusCode == StatusCode.ResourceExhausted ? "frame_too_large" : "bad_frame", e.Status);
                 }
+                next = null;
                 if (!more) break;
                 var trajectory = requestStream.Current;
                 if (TrajectoryValidator.Validate(trajectory, _options) is { } error)
@@ -100,9 +111,12 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
                             $"the run's unconsumed backlog is {backlog} trajectories, over the bound of {_options.MaxBacklog}: retry after {retryMs} ms"),
                         new Metadata { { RetryAfterTrailer, retryMs.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
                 }
-                if (inFlight.Count >= _options.MaxAppendsInFlight) Count(ack, await inFlight.Dequeue().ConfigureAwait(false));
-                inFlight.Enqueue(AppendAsync(trajectory, ct));
+                batch.Add(trajectory);
+                sizes.Add(trajectory.CalculateSize());
+                batchBytes += sizes[^1];
+                if (batch.Count >= _options.MaxAppendBatch || batchBytes >= _options.MaxAppendBatchBytes) await FlushAsync().ConfigureAwait(false);
             }
+            if (batch.Count > 0) await FlushAsync().ConfigureAwait(false);
             while (inFlight.Count > 0) Count(ack, await inFlight.Dequeue().ConfigureAwait(false));
             return ack;
         }
@@ -114,25 +128,50 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         }
         finally
         {
-            // Never leave an append running unobserved after the call failed.
+            // Never leave an append (or a read) running unobserved after the call failed.
             foreach (var pending in inFlight)
                 _ = pending.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            _ = next?.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        }
+
+        // One queue append for the trajectories held so far; at most MaxAppendsInFlight of them run at once.
+        async Task FlushAsync()
+        {
+            if (inFlight.Count >= _options.MaxAppendsInFlight) Count(ack, await inFlight.Dequeue().ConfigureAwait(false));
+            inFlight.Enqueue(AppendAsync(batch, sizes, ct));
+            batch = [];
+            sizes = [];
+            batchBytes = 0;
         }
     }
 
-    private async Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken ct)
+    private async Task<IReadOnlyList<AppendOutcome>> AppendAsync(List<Trajectory> batch, List<int> sizes, CancellationToken ct)
     {
         var started = _options.TimeProvider.GetTimestamp();
-        var outcome = await _queue.AppendAsync(trajectory, ct).ConfigureAwait(false);
+        var outcomes = await _queue.AppendBatchAsync(batch, ct).ConfigureAwait(false);
         _metrics.AppendLatency(_options.TimeProvider.GetElapsedTime(started));
-        _metrics.Appended(trajectory.CalculateSize(), outcome == AppendOutcome.Duplicate);
-        return outcome;
+        var (appended, duplicates, bytes) = (0, 0, 0L);
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            if (outcomes[i] == AppendOutcome.Duplicate)
+            {
+                duplicates++;
+                continue;
+            }
+            appended++;
+            bytes += sizes[i];
+        }
+        _metrics.Appended(appended, duplicates, bytes);
+        return outcomes;
     }
 
-    private static void Count(PushAck ack, AppendOutcome outcome)
+    private static void Count(PushAck ack, IReadOnlyList<AppendOutcome> outcomes)
     {
-        if (outcome == AppendOutcome.Duplicate) ack.Duplicates++;
-        else ack.Accepted++;
+        foreach (var outcome in outcomes)
+        {
+            if (outcome == AppendOutcome.Duplicate) ack.Duplicates++;
+            else ack.Accepted++;
+        }
     }
 
     private RpcException Reject(ServerCallContext context, string reason, Status status)

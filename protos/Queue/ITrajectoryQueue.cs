@@ -14,6 +14,13 @@ public interface ITrajectoryQueue : IAsyncDisposable
     Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="AppendAsync"/> for many trajectories in as few round trips as the store allows; returns only once
+    /// every one is stored, with one outcome per trajectory in order (a repeated id within the batch is a Duplicate).
+    /// On failure some may be stored: retrying the whole batch is safe (idempotent by id).
+    /// </summary>
+    Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Reads up to <paramref name="maxCount"/> new entries for <paramref name="consumer"/>, waiting up to
     /// <paramref name="wait"/> when none is there. Entries stay pending until acknowledged.
     /// </summary>
@@ -26,6 +33,12 @@ public interface ITrajectoryQueue : IAsyncDisposable
     Task<IReadOnlyList<QueueEntry>> ClaimAbandonedAsync(string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken = default);
 
     Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Raised once for each entry a read or claim found corrupt (bytes that are not a Trajectory) and moved to the
+    /// run's dead-letter stream, acknowledged, so it is never delivered again and never stops the consumer.
+    /// </summary>
+    event Action<DeadLetter>? DeadLettered;
 }
 
 public enum AppendOutcome
@@ -38,6 +51,12 @@ public enum AppendOutcome
 /// <param name="EntryId">The queue's own id of the entry (a Redis stream id such as "1700000000000-0").</param>
 /// <param name="DeliveryCount">How many times the entry has been delivered (1 on first read).</param>
 public sealed record QueueEntry(string EntryId, Trajectory Trajectory, long DeliveryCount);
+
+/// <param name="EntryId">The stream id the corrupt entry had.</param>
+/// <param name="TrajectoryId">Its "id" field, when it had one.</param>
+/// <param name="Reason">Why it is not a Trajectory, naming the field and size seen.</param>
+/// <param name="PayloadBytes">Size of its "p" field (0 when missing).</param>
+public sealed record DeadLetter(string EntryId, string? TrajectoryId, string Reason, int PayloadBytes);
 
 /// <param name="Length">Entries in the stream.</param>
 /// <param name="Pending">Delivered to a consumer but not acknowledged.</param>

@@ -30,6 +30,13 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
         _time = _options.TimeProvider;
     }
 
+    /// <summary>Never raised: this queue keeps parsed messages (appends take a Trajectory), so no entry can be corrupt.</summary>
+    public event Action<DeadLetter>? DeadLettered
+    {
+        add { }
+        remove { }
+    }
+
     public Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default)
     {
         QueueArguments.CheckTrajectory(trajectory);
@@ -53,6 +60,15 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
         }
         signal.TrySetResult();
         return Task.FromResult(AppendOutcome.Appended);
+    }
+
+    public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trajectories);
+        foreach (var t in trajectories) QueueArguments.CheckTrajectory(t); // all checked before any is stored
+        var outcomes = new AppendOutcome[trajectories.Count];
+        for (var i = 0; i < outcomes.Length; i++) outcomes[i] = await AppendAsync(trajectories[i], cancellationToken).ConfigureAwait(false);
+        return outcomes;
     }
 
     public async Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default)

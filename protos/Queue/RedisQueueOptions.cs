@@ -25,10 +25,22 @@ public sealed record RedisQueueOptions
     /// <summary>Target size of one read reply; reads ask for as many entries as fit (at least one) and loop up to maxCount.</summary>
     public int MaxReplyBytes { get; init; } = 256 * 1024;
 
+    /// <summary>Most trajectories one append script carries (<see cref="RedisTrajectoryQueue.AppendBatchAsync"/> splits
+    /// bigger batches and sends the parts pipelined).</summary>
+    public int MaxAppendBatch { get; init; } = 64;
+
+    /// <summary>Most payload bytes one append script carries (at least one trajectory); bigger batches go as several
+    /// scripts, pipelined. StackExchange.Redis 1.2.6 slows down on big requests: measured here, 64 trajectories of
+    /// 4 KiB took 9-39 ms as one 256 KiB script and 4.2-4.6 ms as 64 KiB scripts sent together.</summary>
+    public int MaxAppendBatchBytes { get; init; } = 64 * 1024;
+
     /// <summary>Clock for read waits and poll pauses (idle times are Redis's own clock).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     public string StreamKey => $"agentops:{{{RunId}}}:trajectories";
+
+    /// <summary>Where corrupt entries go (fields entry, id, reason, p), capped like the stream by <see cref="MaxLength"/>.</summary>
+    public string DeadStreamKey => $"agentops:{{{RunId}}}:dead";
 
     public string IdKey(string trajectoryId) => $"agentops:{{{RunId}}}:ids:{trajectoryId}";
 }

@@ -8,7 +8,9 @@ namespace AgentOps.Protos.Queue;
 /// <summary>
 /// The run's trajectory queue on a Redis Stream (Redis 7): key <c>agentops:{run}:trajectories</c>, one consumer
 /// group (<c>trainer</c>), entries with fields <c>id</c> (trajectory id) and <c>p</c> (the serialized protobuf).
-/// Appends are idempotent by trajectory id through one Lua script (GET id key, XADD MAXLEN ~, SET id key EX).
+/// Appends are idempotent by trajectory id through one Lua script per batch (per trajectory: EXISTS id key, XADD
+/// MAXLEN ~, SET id key EX).
+/// Entries that are not Trajectories go to <c>agentops:{run}:dead</c> (see <see cref="DeadLettered"/>).
 /// Reads are non-blocking XREADGROUP polls: StackExchange.Redis 1.2.6 pipelines every caller on one socket, so a
 /// BLOCK there would stall every other command. Lag and pending come from XINFO GROUPS; reclaim is XAUTOCLAIM.
 /// Connection failures and timeouts surface as <see cref="QueueUnavailableException"/>.
@@ -36,6 +38,8 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             throw new ArgumentException($"RedisQueueOptions.RunId must be non-empty without braces or spaces, got \"{options.RunId}\"", nameof(options));
         if (options.MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxLength must be at least 1, got {options.MaxLength}");
         if (options.IdempotencyTtl < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.IdempotencyTtl must be at least 1 s, got {options.IdempotencyTtl}");
+        if (options.MaxAppendBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxAppendBatch must be at least 1, got {options.MaxAppendBatch}");
+        if (options.MaxAppendBatchBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxAppendBatchBytes must be at least 1, got {options.MaxAppendBatchBytes}");
         if (options.MaxReplyBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxReplyBytes must be at least 1, got {options.MaxReplyBytes}");
         _redis = redis;
         _options = options;
@@ -44,6 +48,8 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
     }
 
     public RedisQueueOptions Options => _options;
+
+    public event Action<DeadLetter>? DeadLettered;
 
     /// <summary>
     /// Connects to <paramref name="configuration"/> (a StackExchange.Redis configuration string, e.g. "127.0.0.1:6379" or
@@ -70,16 +76,58 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         return string.Join(",", parts);
     }
 
-    public async Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default)
+    public async Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default) =>
+        (await AppendBatchAsync([trajectory], cancellationToken).ConfigureAwait(false))[0];
+
+    public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
     {
-        QueueArguments.CheckTrajectory(trajectory);
+        ArgumentNullException.ThrowIfNull(trajectories);
+        foreach (var t in trajectories) QueueArguments.CheckTrajectory(t);
         cancellationToken.ThrowIfCancellationRequested();
-        var payload = trajectory.ToByteArray();
-        var result = await Run($"append trajectory \"{trajectory.TrajectoryId}\"", db => db.ScriptEvaluateAsync(RedisStreamScripts.Append,
-            [_stream, _options.IdKey(trajectory.TrajectoryId)],
-            [payload, _options.MaxLength, (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds), trajectory.TrajectoryId]), cancellationToken).ConfigureAwait(false);
-        var parts = (RedisResult[])result!;
-        return (long)parts[0] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
+        if (trajectories.Count == 0) return [];
+        var payloads = new byte[trajectories.Count][];
+        for (var i = 0; i < payloads.Length; i++) payloads[i] = trajectories[i].ToByteArray();
+        // Parts of at most MaxAppendBatch trajectories / MaxAppendBatchBytes, sent together (the multiplexer pipelines them).
+        var parts = new List<(int Start, int Count)>();
+        var partStart = 0;
+        var partBytes = 0L;
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            var count = i - partStart;
+            if (count > 0 && (count == _options.MaxAppendBatch || partBytes + payloads[i].Length > _options.MaxAppendBatchBytes))
+            {
+                parts.Add((partStart, count));
+                partStart = i;
+                partBytes = 0;
+            }
+            partBytes += payloads[i].Length;
+        }
+        parts.Add((partStart, payloads.Length - partStart));
+        var results = await Task.WhenAll(parts.Select(p => AppendPartAsync(trajectories, payloads, p.Start, p.Count, cancellationToken))).ConfigureAwait(false);
+        var outcomes = new AppendOutcome[payloads.Length];
+        for (var p = 0; p < parts.Count; p++)
+            for (var j = 0; j < parts[p].Count; j++)
+                outcomes[parts[p].Start + j] = (long)results[p][j] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
+        return outcomes;
+    }
+
+    private async Task<RedisResult[]> AppendPartAsync(IReadOnlyList<Trajectory> trajectories, byte[][] payloads, int start, int count, CancellationToken cancellationToken)
+    {
+        var keys = new RedisKey[count + 1];
+        var args = new RedisValue[2 + 2 * count];
+        keys[0] = _stream;
+        args[0] = _options.MaxLength;
+        args[1] = (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds);
+        for (var j = 0; j < count; j++)
+        {
+            var id = trajectories[start + j].TrajectoryId;
+            keys[j + 1] = _options.IdKey(id);
+            args[2 + 2 * j] = id;
+            args[3 + 2 * j] = payloads[start + j];
+        }
+        var what = count == 1 ? $"append trajectory \"{trajectories[start].TrajectoryId}\"" : $"append {count} trajectories (\"{trajectories[start].TrajectoryId}\" first)";
+        var result = await Run(what, db => db.ScriptEvaluateAsync(RedisStreamScripts.AppendBatch, keys, args), cancellationToken).ConfigureAwait(false);
+        return (RedisResult[])result!;
     }
 
     public async Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default)
@@ -93,13 +141,30 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batch = new List<QueueEntry>();
-            while (batch.Count < maxCount)
+            var read = 0;
+            var pipelined = 1; // the first reply probes; when it comes back full, the rest of maxCount goes out at once
+            while (read < maxCount)
             {
-                var count = Math.Min(maxCount - batch.Count, EntriesPerReply());
-                var result = await RunGroupCommand("XREADGROUP", ["GROUP", _options.Group, consumer, "COUNT", count, "STREAMS", (string)_stream!, ">"], cancellationToken).ConfigureAwait(false);
-                var entries = result.IsNull || ((RedisResult[])result!).Length == 0 ? [] : (RedisResult[])((RedisResult[])((RedisResult[])result!)[0]!)[1]!;
-                batch.AddRange(entries.Select(e => ToEntry(e, 1)));
-                if (entries.Length < count) break; // drained
+                var perReply = EntriesPerReply();
+                var counts = new List<int>();
+                for (var rest = maxCount - read; rest > 0 && counts.Count < pipelined; rest -= counts[^1]) counts.Add(Math.Min(rest, perReply));
+                // XREADGROUP > calls pipelined on one connection run in order, each taking the next entries: one round
+                // trip for the whole batch instead of one per reply-sized part.
+                var replies = await Task.WhenAll(counts.Select(count => RunGroupCommand("XREADGROUP",
+                    ["GROUP", _options.Group, consumer, "COUNT", count, "STREAMS", (string)_stream!, ">"], cancellationToken))).ConfigureAwait(false);
+                var raw = new List<RedisResult>();
+                var drained = false;
+                for (var i = 0; i < replies.Length; i++)
+                {
+                    var result = replies[i];
+                    var entries = result.IsNull || ((RedisResult[])result!).Length == 0 ? [] : (RedisResult[])((RedisResult[])((RedisResult[])result!)[0]!)[1]!;
+                    raw.AddRange(entries);
+                    drained |= entries.Length < counts[i];
+                }
+                read += raw.Count;
+                batch.AddRange((await ParseOrDeadLetterAsync(raw, cancellationToken).ConfigureAwait(false)).Select(e => new QueueEntry(e.EntryId, e.Trajectory, 1)));
+                if (drained) break;
+                pipelined = int.MaxValue;
             }
             if (batch.Count > 0) return batch;
             var left = wait - time.GetElapsedTime(started);
@@ -135,8 +200,10 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         }
         while (cursor != "0-0" && claimed.Count < maxCount);
         if (claimed.Count == 0) return [];
-        var counts = await DeliveryCountsAsync(consumer, claimed, cancellationToken).ConfigureAwait(false);
-        return claimed.Select(e => ToEntry(e, counts.GetValueOrDefault((string)((RedisResult[])e!)[0]!, 2))).ToList();
+        var parsed = await ParseOrDeadLetterAsync(claimed, cancellationToken).ConfigureAwait(false);
+        if (parsed.Count == 0) return [];
+        var counts = await DeliveryCountsAsync(consumer, parsed.Select(e => e.EntryId).ToList(), cancellationToken).ConfigureAwait(false);
+        return parsed.Select(e => new QueueEntry(e.EntryId, e.Trajectory, counts.GetValueOrDefault(e.EntryId, 2))).ToList();
     }
 
     public async Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default)
@@ -171,9 +238,8 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         return ValueTask.CompletedTask;
     }
 
-    private async Task<Dictionary<string, long>> DeliveryCountsAsync(string consumer, List<RedisResult> claimed, CancellationToken cancellationToken)
+    private async Task<Dictionary<string, long>> DeliveryCountsAsync(string consumer, List<string> ids, CancellationToken cancellationToken)
     {
-        var ids = claimed.Select(e => (string)((RedisResult[])e!)[0]!).ToList();
         // XPENDING key group start end count consumer -> [[id, consumer, idle ms, deliveries], ...]
         var pending = (RedisResult[])(await Run("XPENDING", db => db.ExecuteAsync("XPENDING", (string)_stream!, _options.Group, ids[0], ids[^1], ids.Count * 4 + 16, consumer), cancellationToken).ConfigureAwait(false))!;
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -193,28 +259,52 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
     private int EntriesPerReply() =>
         (int)Math.Clamp(_options.MaxReplyBytes / Math.Max(1, Interlocked.Read(ref _averageEntryBytes)), 1, int.MaxValue);
 
-    private QueueEntry ToEntry(RedisResult raw, long deliveryCount)
+    /// <summary>
+    /// The entries of one reply as Trajectories. An entry that is not one (no field "p", or bytes protobuf cannot parse)
+    /// is a dead letter: moved to <see cref="RedisQueueOptions.DeadStreamKey"/> and acknowledged in one script, then
+    /// reported through <see cref="DeadLettered"/> — it must not stop the trainer, and it must not vanish either.
+    /// </summary>
+    private async Task<List<(string EntryId, Trajectory Trajectory)>> ParseOrDeadLetterAsync(IEnumerable<RedisResult> raw, CancellationToken cancellationToken)
     {
-        var e = (RedisResult[])raw!;
-        var entryId = (string)e[0]!;
-        var fields = (RedisResult[])e[1]!;
-        byte[]? payload = null;
-        for (var i = 0; i + 1 < fields.Length; i += 2)
-            if ((string)fields[i]! == "p") payload = (byte[])fields[i + 1]!;
-        if (payload is null) throw new InvalidDataException($"stream entry {entryId} has no field \"p\" (the serialized Trajectory)");
-        // A moving average (1/8 weight) of entry sizes sets how many entries one reply may carry.
-        var avg = Interlocked.Read(ref _averageEntryBytes);
-        Interlocked.Exchange(ref _averageEntryBytes, avg + ((payload.Length - avg) / 8));
-        Trajectory trajectory;
-        try
+        var good = new List<(string, Trajectory)>();
+        List<(DeadLetter Letter, byte[] Payload)>? dead = null;
+        foreach (var r in raw)
         {
-            trajectory = Trajectory.Parser.ParseFrom(payload);
+            var e = (RedisResult[])r!;
+            var entryId = (string)e[0]!;
+            var fields = (RedisResult[])e[1]!;
+            byte[]? payload = null;
+            string? trajectoryId = null;
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                var name = (string)fields[i]!;
+                if (name == "p") payload = (byte[])fields[i + 1]!;
+                else if (name == "id") trajectoryId = (string)fields[i + 1]!;
+            }
+            if (payload is null)
+            {
+                (dead ??= []).Add((new DeadLetter(entryId, trajectoryId, $"stream entry {entryId} has no field \"p\" (the serialized Trajectory)", 0), []));
+                continue;
+            }
+            // A moving average (1/8 weight) of entry sizes sets how many entries one reply may carry.
+            var avg = Interlocked.Read(ref _averageEntryBytes);
+            Interlocked.Exchange(ref _averageEntryBytes, avg + ((payload.Length - avg) / 8));
+            try
+            {
+                good.Add((entryId, Trajectory.Parser.ParseFrom(payload)));
+            }
+            catch (InvalidProtocolBufferException ex)
+            {
+                (dead ??= []).Add((new DeadLetter(entryId, trajectoryId, $"stream entry {entryId}: field \"p\" ({payload.Length} bytes) is not a Trajectory: {ex.Message}", payload.Length), payload));
+            }
         }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new InvalidDataException($"stream entry {entryId}: field \"p\" ({payload.Length} bytes) is not a Trajectory: {ex.Message}", ex);
-        }
-        return new QueueEntry(entryId, trajectory, deliveryCount);
+        if (dead is null) return good;
+        var args = new List<RedisValue>(2 + dead.Count * 4) { _options.Group, _options.MaxLength };
+        foreach (var (letter, payload) in dead) args.AddRange([letter.EntryId, letter.TrajectoryId ?? "", letter.Reason, payload]);
+        await Run($"move {dead.Count} corrupt entries to {_options.DeadStreamKey}", db => db.ScriptEvaluateAsync(RedisStreamScripts.DeadLetter,
+            [_stream, _options.DeadStreamKey], args.ToArray()), cancellationToken).ConfigureAwait(false);
+        foreach (var (letter, _) in dead) DeadLettered?.Invoke(letter);
+        return good;
     }
 
     /// <summary>A command that needs the group; a NOGROUP answer (Redis restarted without persistence) recreates it once.</summary>

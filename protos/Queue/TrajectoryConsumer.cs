@@ -15,7 +15,9 @@ namespace AgentOps.Protos.Queue;
 /// one (at-least-once). A hand-off that throws ends <see cref="RunAsync"/> with that exception, unacknowledged.
 /// Instruments (meter <see cref="TrajectoryConsumerOptions.MeterName"/>): gauges <c>agentops_queue_length</c>,
 /// <c>agentops_queue_lag</c>, <c>agentops_queue_pending</c>; counters <c>agentops_queue_delivered_total</c>,
-/// <c>agentops_queue_reclaimed_total</c>, <c>agentops_queue_unavailable_total</c>; histogram
+/// <c>agentops_queue_reclaimed_total</c>, <c>agentops_queue_unavailable_total</c>,
+/// <c>agentops_queue_dead_letters_total</c> (corrupt entries the queue moved to its dead-letter stream; each is
+/// logged with its entry id and reason, and the loop keeps consuming); histogram
 /// <c>agentops_queue_handoff_duration_seconds</c> (how long the trainer took to take a batch: its backpressure).
 /// </summary>
 public sealed class TrajectoryConsumer : IAsyncDisposable
@@ -29,10 +31,12 @@ public sealed class TrajectoryConsumer : IAsyncDisposable
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _reclaimed;
     private readonly Counter<long> _unavailable;
+    private readonly Counter<long> _deadLetters;
     private readonly Histogram<double> _handoffSeconds;
     private QueueStats? _stats;
     private long _deliveredCount;
     private long _reclaimedCount;
+    private long _deadLetterCount;
 
     /// <param name="handoff">Takes a batch into the trainer's buffer; the batch is acknowledged once it returns.</param>
     public TrajectoryConsumer(ITrajectoryQueue queue, Func<IReadOnlyList<QueueEntry>, CancellationToken, ValueTask> handoff,
@@ -49,10 +53,12 @@ public sealed class TrajectoryConsumer : IAsyncDisposable
         _delivered = _meter.CreateCounter<long>("agentops.queue.delivered", description: "Trajectories handed to the trainer and acknowledged (reclaimed ones included).");
         _reclaimed = _meter.CreateCounter<long>("agentops.queue.reclaimed", description: "Entries claimed from a dead consumer after ClaimIdle.");
         _unavailable = _meter.CreateCounter<long>("agentops.queue.unavailable", description: "Queue operations that failed because the store was unreachable.");
+        _deadLetters = _meter.CreateCounter<long>("agentops.queue.dead_letters", description: "Corrupt entries (not a Trajectory) moved to the run's dead-letter stream and acknowledged.");
         _handoffSeconds = _meter.CreateHistogram<double>("agentops.queue.handoff.duration", "s", "Time the trainer took to take one batch.");
         _meter.CreateObservableGauge("agentops.queue.length", () => Gauge(s => s.Length), description: "Entries in the run's stream.");
         _meter.CreateObservableGauge("agentops.queue.lag", () => Gauge(s => s.Lag), description: "Entries not yet delivered to the consumer group.");
         _meter.CreateObservableGauge("agentops.queue.pending", () => Gauge(s => s.Pending), description: "Entries delivered but not yet acknowledged.");
+        _queue.DeadLettered += OnDeadLettered;
     }
 
     /// <summary>Hands each trajectory to <paramref name="writer"/> (waiting while the trainer's buffer is full), then acknowledges.</summary>
@@ -66,6 +72,9 @@ public sealed class TrajectoryConsumer : IAsyncDisposable
 
     /// <summary>Entries claimed from dead consumers so far.</summary>
     public long Reclaimed => Interlocked.Read(ref _reclaimedCount);
+
+    /// <summary>Corrupt entries moved to the dead-letter stream so far.</summary>
+    public long DeadLetters => Interlocked.Read(ref _deadLetterCount);
 
     /// <summary>The queue's stats at the last refresh (null before the first).</summary>
     public QueueStats? LastStats => Volatile.Read(ref _stats);
@@ -123,6 +132,7 @@ public sealed class TrajectoryConsumer : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        _queue.DeadLettered -= OnDeadLettered;
         _meter.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -136,6 +146,13 @@ public sealed class TrajectoryConsumer : IAsyncDisposable
         await _queue.AcknowledgeAsync(batch, CancellationToken.None).ConfigureAwait(false);
         _delivered.Add(batch.Count);
         Interlocked.Add(ref _deliveredCount, batch.Count);
+    }
+
+    private void OnDeadLettered(DeadLetter letter)
+    {
+        _deadLetters.Add(1);
+        Interlocked.Increment(ref _deadLetterCount);
+        TrajectoryConsumerLog.DeadLettered(_logger, _options.ConsumerName, letter.EntryId, letter.TrajectoryId ?? "", letter.PayloadBytes, letter.Reason);
     }
 
     private long Later(TimeSpan interval) => _time.GetTimestamp() + (long)(interval.TotalSeconds * _time.TimestampFrequency);

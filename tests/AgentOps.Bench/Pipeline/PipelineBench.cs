@@ -13,8 +13,8 @@ namespace AgentOps.Bench.Pipeline;
 /// <summary>
 /// Issue 3 benchmark: trajectories/s end to end — N concurrent pushers → gateway (ingest service on our gRPC
 /// host) → Redis stream → TrajectoryConsumer — against the ceiling of `redis-benchmark` XADD with the same
-/// payload on the same redis-server, in the same run. Our append is heavier than a bare XADD (a Lua script:
-/// GET id key, XADD MAXLEN ~, SET id key EX), so the ratio is conservative.
+/// payload on the same redis-server, in the same run. Our path does more than a bare XADD (per trajectory the append
+/// script runs EXISTS, XADD MAXLEN ~, SET EX, and the consumer reads and acks it), so the ratio is conservative.
 /// </summary>
 public sealed class PipelineBench : IBench
 {
@@ -26,25 +26,38 @@ public sealed class PipelineBench : IBench
 
     public async Task RunAsync(BenchTable table)
     {
+        // Other work shares this box: print the load so the rows below can be read against it.
+        var load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        table.Add(Name, "host load average (1 min) at start", load, "", $"{Environment.ProcessorCount} cores");
+        // AGENTOPS_BENCH_SIZES=4 (KiB, comma-separated) runs one size only: the box is shared, keep runs short.
+        var sizes = (Environment.GetEnvironmentVariable("AGENTOPS_BENCH_SIZES") ?? "4,64").Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var (size, count) in new[] { (4 * 1024, 12_000), (64 * 1024, 2_000) })
         {
+            if (!sizes.Contains((size / 1024).ToString(CultureInfo.InvariantCulture))) continue;
             await using var redis = await RedisServer.StartAsync();
             var template = SampleTrajectories.Valid("template", Run, approxBytes: size);
             var label = $"{size / 1024} KiB";
-            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            var (e2e, seconds) = await EndToEndAsync(() => Redis(redis), template, count);
-            var cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / count;
-            var ceiling = await RedisBenchmarkXaddAsync(redis, template.CalculateSize(), count);
-            table.Add(Name, $"e2e {label} trajectories", e2e, "traj/s", $"{count:N0} via {Pushers} pushers → gateway → redis → consumer in {seconds:F1} s");
-            table.Add(Name, $"e2e {label} bytes", e2e * template.CalculateSize() / (1024 * 1024), "MiB/s", "serialized trajectory bytes");
-            table.Add(Name, $"e2e {label} cpu", cpuUs, "µs/traj", "pushers + gateway + consumer CPU per trajectory (redis-server not included)");
-            table.Add(Name, $"redis-benchmark XADD {label}", ceiling, "ops/s", "ceiling: -c 50, same payload size, same redis-server");
-            table.Add(Name, $"ratio {label}", e2e / ceiling, "", "e2e / ceiling (aim >= 0.5)");
-            var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
-            var (inProcess, inProcessSeconds) = await EndToEndAsync(() => Task.FromResult<ITrajectoryQueue>(new InProcessTrajectoryQueue(new InProcessQueueOptions { MaxLength = 1_000_000 })), template, count);
-            var inProcessCpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu1).TotalMicroseconds / count;
-            table.Add(Name, $"e2e {label} no redis", inProcess, "traj/s", $"same path into InProcessTrajectoryQueue in {inProcessSeconds:F1} s: gRPC + ingest + pusher + consumer only");
-            table.Add(Name, $"e2e {label} no redis cpu", inProcessCpuUs, "µs/traj", "CPU per trajectory without the Redis client");
+            var e2e = await EndToEndAsync(() => Redis(redis), template, count, redis);
+            // The ceiling: redis-benchmark XADD of the same payload size on the same server, right after, two ways —
+            // many clients without pipelining, and as few clients as we have pushers pipelining a batch's worth —
+            // and the better of the two is the one the ratio uses, so the ceiling is not made weak.
+            var ceilings = new List<RedisBenchmarkResult>();
+            foreach (var (clients, pipeline) in new[] { (50, 1), (Pushers, 64) })
+            {
+                var c = await RedisBenchmark.XaddAsync(redis, template.CalculateSize(), count, clients, pipeline);
+                ceilings.Add(c);
+                table.Add(Name, $"redis-benchmark XADD {label} -c {clients} -P {pipeline}", c.RequestsPerSecond, "ops/s",
+                    $"same payload size, same redis-server; CPU per op: redis-server {c.ServerCpuMicros:F0} µs, redis-benchmark {c.ClientCpuMicros:F0} µs");
+            }
+            var ceiling = ceilings.MaxBy(c => c.RequestsPerSecond)!;
+            table.Add(Name, $"e2e {label} trajectories", e2e.PerSecond, "traj/s", $"{count:N0} via {Pushers} pushers → gateway → redis → consumer in {e2e.Seconds:F1} s");
+            table.Add(Name, $"e2e {label} bytes", e2e.PerSecond * template.CalculateSize() / (1024 * 1024), "MiB/s", "serialized trajectory bytes");
+            table.Add(Name, $"e2e {label} cpu", e2e.CpuMicros, "µs/traj", "pushers + gateway + consumer CPU per trajectory (this process, timed window)");
+            table.Add(Name, $"e2e {label} redis-server cpu", e2e.ServerCpuMicros, "µs/traj", $"redis calls for {count:N0}: {e2e.Calls}");
+            table.Add(Name, $"ratio {label}", e2e.PerSecond / ceiling.RequestsPerSecond, "", $"e2e / best ceiling (-c {ceiling.Clients} -P {ceiling.Pipeline}); aim >= 0.5");
+            var inProcess = await EndToEndAsync(() => Task.FromResult<ITrajectoryQueue>(new InProcessTrajectoryQueue(new InProcessQueueOptions { MaxLength = 1_000_000 })), template, count, null);
+            table.Add(Name, $"e2e {label} no redis", inProcess.PerSecond, "traj/s", $"same path into InProcessTrajectoryQueue in {inProcess.Seconds:F1} s: gRPC + ingest + pusher + consumer only");
+            table.Add(Name, $"e2e {label} no redis cpu", inProcess.CpuMicros, "µs/traj", "CPU per trajectory without the Redis client");
         }
     }
 
@@ -52,7 +65,9 @@ public sealed class PipelineBench : IBench
         await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = Run, MaxLength = 1_000_000 });
 
     /// <summary>The gateway and the consumer each get their own connection (as two processes would), unless in-process.</summary>
-    private static async Task<(double PerSecond, double Seconds)> EndToEndAsync(Func<Task<ITrajectoryQueue>> connect, Trajectory template, int count)
+    private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls);
+
+    private static async Task<Measured> EndToEndAsync(Func<Task<ITrajectoryQueue>> connect, Trajectory template, int count, RedisServer? redis)
     {
         await using var gatewayQueue = await connect();
         var consumerQueue = gatewayQueue is InProcessTrajectoryQueue ? gatewayQueue : await connect();
@@ -78,6 +93,9 @@ public sealed class PipelineBench : IBench
             return t;
         }).ToList()).ToList();
 
+        var serverCpu0 = redis is null ? 0 : await redis.CpuSecondsAsync();
+        var calls0 = redis is null ? [] : await redis.CommandCallsAsync();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         var pushing = batches.Select(async batch =>
         {
@@ -90,30 +108,17 @@ public sealed class PipelineBench : IBench
         await Task.WhenAll(pushing);
         await allIn.Task.WaitAsync(TimeSpan.FromMinutes(5));
         var seconds = sw.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var serverCpu = redis is null ? 0 : await redis.CpuSecondsAsync() - serverCpu0;
+        var calls = redis is null ? [] : await redis.CommandCallsAsync();
+        var callsNote = string.Join(", ", calls.Where(c => c.Value > calls0.GetValueOrDefault(c.Key)).OrderByDescending(c => c.Value - calls0.GetValueOrDefault(c.Key))
+            .Select(c => $"{c.Key} {c.Value - calls0.GetValueOrDefault(c.Key)}"));
         stop.Cancel();
         await consuming;
         var total = perPusher * Pushers;
         if (!ReferenceEquals(consumerQueue, gatewayQueue)) await consumerQueue.DisposeAsync();
         if (Interlocked.Read(ref consumed) != total)
             throw new InvalidOperationException($"consumer saw {consumed} trajectories, {total} were pushed");
-        return (total / seconds, seconds);
-    }
-
-    /// <summary>`redis-benchmark XADD` with a payload of the same size: the store's own ceiling.</summary>
-    private static async Task<double> RedisBenchmarkXaddAsync(RedisServer redis, int payloadBytes, int count)
-    {
-        var psi = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-h", "127.0.0.1", "-p", redis.Port.ToString(CultureInfo.InvariantCulture), "-n", Math.Max(count, 5000).ToString(CultureInfo.InvariantCulture),
-                     "-c", "50", "--csv", "XADD", "bench:ceiling", "MAXLEN", "~", "1000000", "*", "p", new string('x', payloadBytes) })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start redis-benchmark");
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        var last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-        var fields = last.Split(',');
-        if (p.ExitCode != 0 || fields.Length < 2 || !double.TryParse(fields[1].Trim('"'), NumberStyles.Float, CultureInfo.InvariantCulture, out var rps))
-            throw new InvalidOperationException($"redis-benchmark exited {p.ExitCode}: '{last}' {stderr}");
-        return rps;
+        return new Measured(total / seconds, seconds, cpu * 1e6 / total, serverCpu * 1e6 / total, callsNote);
     }
 }

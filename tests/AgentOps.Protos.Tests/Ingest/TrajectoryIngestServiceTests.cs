@@ -139,4 +139,54 @@ public sealed class TrajectoryIngestServiceTests
         var ids = await DrainIdsAsync(queue);
         Assert.Equal(batch.Select(t => t.TrajectoryId).Order(), ids.Order());
     }
+
+    [Fact]
+    public async Task Appends_go_to_the_queue_in_batches_no_bigger_than_the_limit_in_stream_order()
+    {
+        var batches = new List<int>();
+        var queue = new BatchRecordingQueue(new InProcessTrajectoryQueue(), batches);
+        await using var server = await IngestServer.StartAsync(queue, IngestServer.DefaultOptions with { MaxAppendBatch = 8 });
+        var sent = Batch(100, "s").Concat(Batch(3, "s")).ToList(); // 3 ids repeated at the end: duplicates
+        var ack = await server.PushAsync(sent);
+        Assert.Equal(100UL, ack.Accepted);
+        Assert.Equal(3UL, ack.Duplicates);
+        lock (batches)
+        {
+            Assert.Equal(103, batches.Sum());
+            Assert.All(batches, n => Assert.InRange(n, 1, 8));
+        }
+        Assert.Equal(sent.Take(100).Select(t => t.TrajectoryId), await DrainIdsAsync(queue));
+    }
+
+    /// <summary>The in-process queue, recording the size of every batch the service appends.</summary>
+    private sealed class BatchRecordingQueue(ITrajectoryQueue inner, List<int> batches) : ITrajectoryQueue
+    {
+        public event Action<DeadLetter>? DeadLettered
+        {
+            add => inner.DeadLettered += value;
+            remove => inner.DeadLettered -= value;
+        }
+
+        public Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("the ingest service appends in batches");
+
+        public Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
+        {
+            lock (batches) batches.Add(trajectories.Count);
+            return inner.AppendBatchAsync(trajectories, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(consumer, maxCount, wait, cancellationToken);
+
+        public Task AcknowledgeAsync(IReadOnlyCollection<QueueEntry> entries, CancellationToken cancellationToken = default) =>
+            inner.AcknowledgeAsync(entries, cancellationToken);
+
+        public Task<IReadOnlyList<QueueEntry>> ClaimAbandonedAsync(string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken = default) =>
+            inner.ClaimAbandonedAsync(consumer, minIdle, maxCount, cancellationToken);
+
+        public Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken = default) => inner.GetStatsAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
 }

@@ -24,6 +24,25 @@ public sealed class RedisTrajectoryQueueTests(RedisFixture redis) : TrajectoryQu
     }
 
     [Fact]
+    public async Task A_batch_over_the_script_limits_goes_in_parts_and_keeps_its_order()
+    {
+        var run = "parts-" + Guid.NewGuid().ToString("N")[..8];
+        // 3 per script by count; then 2 KiB of payload per script by bytes (each trajectory is over 1 KiB: one per script).
+        await using var byCount = new RedisTrajectoryQueue(redis.Connection, new RedisQueueOptions { RunId = run, MaxAppendBatch = 3 });
+        var first = Enumerable.Range(0, 10).Select(i => Trajectories.Make($"p-{i:D2}", tokens: 200)).ToList();
+        Assert.All(await byCount.AppendBatchAsync(first), o => Assert.Equal(AppendOutcome.Appended, o));
+        await using var byBytes = new RedisTrajectoryQueue(redis.Connection, new RedisQueueOptions { RunId = run, MaxAppendBatchBytes = 2048 });
+        var second = Enumerable.Range(5, 10).Select(i => Trajectories.Make($"p-{i:D2}", tokens: 200)).ToList();
+        Assert.InRange(second[0].CalculateSize(), 1025, 2048);
+        var outcomes = await byBytes.AppendBatchAsync(second);
+        Assert.Equal(Enumerable.Range(5, 10).Select(i => i < 10 ? AppendOutcome.Duplicate : AppendOutcome.Appended), outcomes);
+        // Replies of ~3 KiB (two entries each): the read sends its XREADGROUP calls pipelined and keeps stream order.
+        await using var smallReplies = new RedisTrajectoryQueue(redis.Connection, new RedisQueueOptions { RunId = run, MaxReplyBytes = 3000 });
+        var read = await smallReplies.ReadAsync("c1", 100, TimeSpan.Zero);
+        Assert.Equal(Enumerable.Range(0, 15).Select(i => $"p-{i:D2}"), read.Select(e => e.Trajectory.TrajectoryId));
+    }
+
+    [Fact]
     public void Redis_url_is_turned_into_a_configuration()
     {
         Assert.Equal("redis.svc:6380,password=s3cr:t,defaultDatabase=2", RedisTrajectoryQueue.ToConfiguration("redis://:s3cr%3At@redis.svc:6380/2"));

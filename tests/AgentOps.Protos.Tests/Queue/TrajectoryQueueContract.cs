@@ -28,6 +28,29 @@ public abstract class TrajectoryQueueContract
     }
 
     [Fact]
+    public async Task Batch_append_returns_one_outcome_per_trajectory_in_order_and_stores_each_id_once()
+    {
+        await using var q = await CreateAsync();
+        await q.AppendAsync(Trajectories.Make("b-0"));
+        var ids = new[] { "b-1", "b-0", "b-2", "b-1", "b-3" }; // b-0 stored before, b-1 twice in the batch
+        var outcomes = await q.AppendBatchAsync(ids.Select(id => Trajectories.Make(id)).ToList());
+        Assert.Equal([AppendOutcome.Appended, AppendOutcome.Duplicate, AppendOutcome.Appended, AppendOutcome.Duplicate, AppendOutcome.Appended], outcomes);
+        Assert.Empty(await q.AppendBatchAsync([]));
+        var read = await q.ReadAsync("c1", 10, NoWait);
+        Assert.Equal(["b-0", "b-1", "b-2", "b-3"], read.Select(e => e.Trajectory.TrajectoryId));
+        Assert.Equal(Trajectories.Make("b-2"), read[2].Trajectory);
+    }
+
+    [Fact]
+    public async Task Batch_append_with_an_empty_id_stores_nothing_and_names_the_field()
+    {
+        await using var q = await CreateAsync();
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => q.AppendBatchAsync([Trajectories.Make("ok"), Trajectories.Make("")]));
+        Assert.Contains("trajectory_id", e.Message);
+        Assert.Equal(0, (await q.GetStatsAsync()).Length);
+    }
+
+    [Fact]
     public async Task Duplicate_after_the_entry_was_read_and_acked_is_still_a_duplicate()
     {
         await using var q = await CreateAsync();

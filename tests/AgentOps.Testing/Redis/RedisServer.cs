@@ -83,6 +83,34 @@ public sealed class RedisServer : IAsyncDisposable
         return Encoding.UTF8.GetString(buffer, 0, n);
     }
 
+    /// <summary>The server's own CPU so far (INFO cpu: used_cpu_user + used_cpu_sys), in seconds.</summary>
+    public async Task<double> CpuSecondsAsync()
+    {
+        var info = await CommandAsync("INFO", "cpu");
+        double Field(string name)
+        {
+            var line = info.Split("\r\n").FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"INFO cpu has no {name}: '{info}'");
+            return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return Field("used_cpu_user") + Field("used_cpu_sys");
+    }
+
+    /// <summary>Calls per command so far (INFO commandstats), keyed by lower-case command name ("evalsha", "xreadgroup").</summary>
+    public async Task<Dictionary<string, long>> CommandCallsAsync()
+    {
+        var calls = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in (await CommandAsync("INFO", "commandstats")).Split("\r\n"))
+        {
+            // cmdstat_xadd:calls=12,usec=345,usec_per_call=28.75,...
+            if (!line.StartsWith("cmdstat_", StringComparison.Ordinal)) continue;
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var field = line[(colon + 1)..].Split(',').First(f => f.StartsWith("calls=", StringComparison.Ordinal));
+            calls[line[8..colon]] = long.Parse(field[6..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return calls;
+    }
+
     public ValueTask DisposeAsync()
     {
         Kill();
