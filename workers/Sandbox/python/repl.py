@@ -541,7 +541,8 @@ def make_soft_reset(supervisor_pid, keep, wipe_dirs, home):
     handlers = [_getsignal(s) for s in signals]
     status0, vm0 = status()
     fds0 = fds()
-    umask0 = int(status0.get("Umask", "0"), 8) if "Umask" in status0 else None
+    umask0 = _umask(0o077)  # gVisor's /proc/self/status has no Umask line: read it by setting it
+    _umask(umask0)
     wipe_stat = [(d, os.stat(d)) for d in wipe_dirs if os.path.isdir(d)]
 
     def same(a, b):
@@ -663,8 +664,7 @@ def make_soft_reset(supervisor_pid, keep, wipe_dirs, home):
                 c.update(saved)
             restore_env()
             _chdir(home)
-            if umask0 is not None:
-                _umask(umask0)
+            _umask(umask0)
             import random
             random.seed()  # a forked interpreter reseeds too (random's at-fork hook)
             _collect()  # finalizers of the episode's objects run now, before the check
