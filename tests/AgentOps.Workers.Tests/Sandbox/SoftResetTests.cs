@@ -121,6 +121,25 @@ public abstract class SoftResetTests(SoftResetFixture fx)
         Assert.Contains(fx.Harness.Logs.Lines, l => l.Contains("recycled by fork reset: module math changed: e replaced", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("import sys; sys._getframe().f_back", "audited event")]        // frames reach the driver's own state
+    [InlineData("import gc; gc.get_referents(len)", "audited event")]
+    [InlineData("import _csv", "extension module _csv")]                     // C state a soft reset cannot unload
+    [InlineData("print('x' * 100000)", "output limit")]
+    public async Task What_the_interpreter_cannot_vouch_for_forks_and_says_why(string cell, string reason)
+    {
+        using var cts = new CancellationTokenSource(TestTimeout);
+        PythonSandbox inner;
+        await using (var sb = await fx.Pool.AcquireAsync(cts.Token))
+        {
+            inner = ((PooledSandbox)sb).Inner;
+            await sb.ExecuteAsync(cell, cts.Token);
+        }
+        await fx.Pool.WaitRecycledAsync(cts.Token);
+        Assert.True(inner.LastReset is { Kind: ResetOutcome.Fork }, $"expected a fork, got {inner.LastReset}: {RecycleLog()}");
+        Assert.Contains(reason, inner.LastReset.Reason ?? "", StringComparison.Ordinal);
+    }
+
     private static async Task<string> Run(ISandbox sb, string code, CancellationToken ct)
     {
         var r = await sb.ExecuteAsync(code, ct);
