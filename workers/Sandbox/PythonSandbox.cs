@@ -42,13 +42,19 @@ public sealed class PythonSandbox : ISandbox
     /// <summary>Interpreters started so far (1 + restarts).</summary>
     public int Starts { get; private set; }
 
+    /// <summary>How the last recycle went (null before the first): soft or fork, and why it forked.</summary>
+    internal ResetOutcome? LastReset { get; private set; }
+
     /// <summary>Episodes this sandbox has served (1 + recycles).</summary>
     public int Episodes { get; private set; } = 1;
 
     /// <summary>
-    /// Gets the sandbox ready for another episode without a new container: the supervisor inside kills the
-    /// interpreter and every process it started, empties the writable folders and forks a fresh interpreter
-    /// (no variable, module patch, file, environment change, process or open file survives). Returns why it
+    /// Gets the sandbox ready for another episode without a new container (no variable, module patch, file,
+    /// environment change, process or open file survives). Soft where the episode left nothing the
+    /// interpreter cannot undo: it drops globals and new modules, restores environment, cwd, umask and the
+    /// writable folders in-process and verifies the rest against its start-up snapshot, and the supervisor
+    /// checks processes and threads from outside. Otherwise a fork: the supervisor kills the interpreter and
+    /// every process it started, empties the writable folders and forks a fresh interpreter. Returns why it
     /// must NOT be reused instead (then the caller disposes it): the episode hit its time limit, the
     /// interpreter was restarted or ran out of memory, the reset failed, or the runtime cannot isolate.
     /// </summary>
@@ -64,16 +70,19 @@ public sealed class PythonSandbox : ISandbox
             if (!interp.Isolated) return "no PID namespace of its own (unprivileged process runtime)";
             if (interp.HasExited) return "interpreter exited";
             var start = _time.GetTimestamp();
+            ResetOutcome outcome;
             try
             {
-                await interp.ResetAsync(cancellationToken).ConfigureAwait(false);
+                outcome = await interp.ResetAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SandboxUnavailableException or IOException)
             {
                 SandboxLog.Killed(_logger, Id, "recycle", e.Message);
                 return "reset failed: " + e.Message;
             }
-            _metrics.Recycled(Runtime, _time.GetElapsedTime(start));
+            _metrics.Recycled(Runtime, outcome.Kind, _time.GetElapsedTime(start));
+            SandboxLog.Recycled(_logger, Id, outcome.Kind, outcome.Reason ?? "verified pristine in-process");
+            LastReset = outcome;
             _episodeStart = -1;
             Episodes++;
             return null;

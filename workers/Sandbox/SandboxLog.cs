@@ -28,4 +28,7 @@ internal static partial class SandboxLog
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Debug, Message = "sandbox {SandboxId} retired after {Episodes} episode(s): {Reason}")]
     public static partial void Retired(ILogger logger, string sandboxId, int episodes, string reason);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Debug, Message = "sandbox {SandboxId} recycled by {Kind} reset: {Reason}")]
+    public static partial void Recycled(ILogger logger, string sandboxId, string kind, string reason);
 }

@@ -36,8 +36,8 @@ public sealed class SandboxMetrics : IDisposable
         _startSeconds = _meter.CreateHistogram<double>("agentops_sandbox_start_seconds", "s", "Time from launch to the driver's ready banner.");
         _cellSeconds = _meter.CreateHistogram<double>("agentops_sandbox_cell_seconds", "s", "Wall time of one cell, as the executor sees it.");
         _kills = _meter.CreateCounter<long>("agentops_sandbox_kills_total", description: "Cells stopped or interpreters killed at a limit, by reason.");
-        _recycles = _meter.CreateCounter<long>("agentops_sandbox_recycles_total", description: "Sandboxes reset for another episode (fresh interpreter, same container), by outcome.");
-        _recycleSeconds = _meter.CreateHistogram<double>("agentops_sandbox_recycle_seconds", "s", "Time of one successful reset: kill, wipe, fork, ready.");
+        _recycles = _meter.CreateCounter<long>("agentops_sandbox_recycles_total", description: "Sandboxes reset for another episode (same container), by outcome; ok ones by kind: soft (verified in-process reset) or fork (fresh interpreter).");
+        _recycleSeconds = _meter.CreateHistogram<double>("agentops_sandbox_recycle_seconds", "s", "Time of one successful reset, by kind: soft (restore, verify, wipe) or fork (kill, wipe, fork, ready).");
         _meter.CreateObservableGauge("agentops_sandbox_warm", ObserveWarm, description: "Started sandboxes waiting in warm pools.");
     }
 
@@ -48,11 +48,13 @@ public sealed class SandboxMetrics : IDisposable
         _startSeconds.Record(latency.TotalSeconds, tag);
     }
 
-    internal void Recycled(string runtime, TimeSpan latency)
+    /// <param name="kind">"soft" (the interpreter verified and restored itself) or "fork" (fresh interpreter).</param>
+    internal void Recycled(string runtime, string kind, TimeSpan latency)
     {
         var tag = new KeyValuePair<string, object?>("runtime", runtime);
-        _recycles.Add(1, tag, new("outcome", "ok"));
-        _recycleSeconds.Record(latency.TotalSeconds, tag);
+        var kindTag = new KeyValuePair<string, object?>("kind", kind);
+        _recycles.Add(1, tag, new("outcome", "ok"), kindTag);
+        _recycleSeconds.Record(latency.TotalSeconds, tag, kindTag);
     }
 
     /// <summary>A returned sandbox that was disposed instead of recycled (limit hit, misbehaved, reset failed, worn out).</summary>

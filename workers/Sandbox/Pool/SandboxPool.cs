@@ -6,9 +6,11 @@ namespace AgentOps.Workers.Sandbox.Pool;
 /// <summary>
 /// Keeps <c>warm</c> started sandboxes ready so an episode does not pay the start-up (bench, 2-core dev
 /// box: cold start p50 gVisor 1.3 s, process 0.17 s, up to 6.7 s / 2.3 s under load; a recycle p50 is
-/// 0.29 s / 0.04 s). An interpreter is never reused across episodes, but the
-/// container is: disposing the lease recycles the sandbox in the background (the supervisor inside kills
-/// every process, wipes /workspace and /tmp and forks a fresh interpreter) and puts it back warm. A sandbox
+/// 0.29 s / 0.04 s). The container is reused across episodes: disposing the lease recycles the
+/// sandbox in the background and puts it back warm. The recycle is soft where the interpreter can vouch
+/// for itself (it drops the episode's globals and modules, restores environment, cwd and the writable
+/// folders and verifies the rest against its start-up snapshot; no fork), else a fork (the supervisor
+/// kills every process, wipes /workspace and /tmp and forks a fresh interpreter). A sandbox
 /// whose episode hit a limit, whose interpreter misbehaved, whose reset failed or that served
 /// <c>maxEpisodes</c> episodes is killed and replaced instead.
 /// </summary>

@@ -19,6 +19,10 @@ internal sealed record CellFrame
     [JsonPropertyName("generation")] public long Generation { get; init; }
     [JsonPropertyName("isolated")] public bool Isolated { get; init; }
     [JsonPropertyName("resetError")] public string? ResetError { get; init; }
+    /// <summary>On a recycle's banner: "soft" (the interpreter verified and restored itself) or "fork"
+    /// (a fresh interpreter; <see cref="ResetReason"/> says what the soft reset found).</summary>
+    [JsonPropertyName("reset")] public string? Reset { get; init; }
+    [JsonPropertyName("resetReason")] public string? ResetReason { get; init; }
 }
 
 /// <summary>One line the executor writes to the driver.</summary>

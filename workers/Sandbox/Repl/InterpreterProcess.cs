@@ -34,10 +34,11 @@ internal sealed class InterpreterProcess : IAsyncDisposable
     /// process of the sandbox; only then may the sandbox be recycled.</summary>
     public bool Isolated { get; private set; }
 
-    /// <summary>Recycle: the supervisor kills the interpreter and everything it started, empties the
-    /// writable folders and forks a fresh interpreter; returns once that one said it is ready.</summary>
+    /// <summary>Recycle: the interpreter restores and verifies its pristine state in-process (soft), or
+    /// the supervisor kills it and everything it started, empties the writable folders and forks a fresh
+    /// one (fork); returns once the sandbox said it is ready, with which kind happened.</summary>
     /// <exception cref="SandboxUnavailableException">The reset failed or timed out: dispose the sandbox.</exception>
-    public async Task ResetAsync(CancellationToken cancellationToken)
+    public async Task<ResetOutcome> ResetAsync(CancellationToken cancellationToken)
     {
         var generation = ++_generation;
         await _stdin.WriteAsync(Encoding.ASCII.GetBytes($"{{\"reset\":{generation}}}\n"), cancellationToken).ConfigureAwait(false);
@@ -61,7 +62,8 @@ internal sealed class InterpreterProcess : IAsyncDisposable
                     throw new SandboxUnavailableException($"sandbox exited during reset ({ExitDescription}); runtime stderr: {StderrTail}");
                 if (frame.ResetError is { } error)
                     throw new SandboxUnavailableException($"sandbox reset failed: {error}");
-                if (frame.Ready && frame.Generation == generation) return;
+                if (frame.Ready && frame.Generation == generation)
+                    return new ResetOutcome(frame.Reset ?? ResetOutcome.Fork, frame.ResetReason);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -218,4 +220,12 @@ internal sealed class InterpreterProcess : IAsyncDisposable
         await Task.WhenAny(_stderrPump, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         _process.Dispose();
     }
+}
+
+/// <summary>How a recycle went: <see cref="Soft"/> (verified in-process reset, no fork) or <see cref="Fork"/>
+/// (fresh interpreter), and for a fork the first difference the soft reset found.</summary>
+internal sealed record ResetOutcome(string Kind, string? Reason)
+{
+    public const string Soft = "soft";
+    public const string Fork = "fork";
 }
