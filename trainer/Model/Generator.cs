@@ -90,7 +90,14 @@ public sealed class Generator(Transformer model)
             for (var i = 0; i < b; i++)
             {
                 nextPos[i] = prompts[i].Length + step;
-                if (finish[i] != null) { next[i] = ByteTokenizer.Pad; continue; }
+                if (finish[i] != null)
+                {
+                    // A finished row still rides along (its output is ignored); a long prompt that finished early
+                    // must not walk past the rotary table while a shorter neighbour keeps generating.
+                    nextPos[i] = Math.Min(nextPos[i], model.Config.ContextLength - 1);
+                    next[i] = ByteTokenizer.Pad;
+                    continue;
+                }
                 var r = requests[i];
                 var (tok, lp) = Sampler.Sample(logits.AsSpan(i * v, v), r.Temperature, r.TopP, rngs[i]);
                 outTokens[i].Add(tok);

@@ -18,12 +18,16 @@ public sealed class GenerateBatcher : IAsyncDisposable
     private readonly int _maxBatch;
     private readonly TimeProvider _time;
     private readonly Thread _thread;
+    private readonly Action<Action>? _torchThread;
     private long _batches;
     private long _requestsServed;
 
     /// <param name="generate">One batched generation: one response per request, in order (version left unset).</param>
-    public GenerateBatcher(Func<IReadOnlyList<GenerateRequest>, IReadOnlyList<GenerateResponse>> generate, PolicyVersionGate gate, TimeSpan window, int maxBatch, TimeProvider? time = null)
+    /// <param name="torchThread">Runs a batch (gate and all) on the thread that owns libtorch work, and waits: the
+    /// trainer passes its learner thread so generation and updates never run two OpenMP teams on the same cores.</param>
+    public GenerateBatcher(Func<IReadOnlyList<GenerateRequest>, IReadOnlyList<GenerateResponse>> generate, PolicyVersionGate gate, TimeSpan window, int maxBatch, TimeProvider? time = null, Action<Action>? torchThread = null)
     {
+        _torchThread = torchThread;
         _time = time ?? TimeProvider.System;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         _generate = generate;
@@ -101,7 +105,11 @@ public sealed class GenerateBatcher : IAsyncDisposable
     {
         try
         {
-            var (responses, version) = _gate.Read(v => (_generate(batch.Select(p => p.Request).ToList()), v));
+            IReadOnlyList<GenerateResponse> responses = [];
+            long version = 0;
+            void Generate() => (responses, version) = _gate.Read(v => (_generate(batch.Select(p => p.Request).ToList()), v));
+            if (_torchThread is null) Generate();
+            else _torchThread(Generate);
             if (responses.Count != batch.Count)
                 throw new InvalidOperationException($"generation returned {responses.Count} responses for {batch.Count} requests");
             for (var i = 0; i < batch.Count; i++)

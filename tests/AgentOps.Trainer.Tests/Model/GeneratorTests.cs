@@ -56,6 +56,19 @@ public class GeneratorTests(TrainedMicroModel fixture) : IClassFixture<TrainedMi
     }
 
     [Fact]
+    public void A_long_prompt_that_fills_the_context_early_does_not_stop_a_short_neighbour()
+    {
+        // Found by `make run`: the long row finished at the context edge while the short one kept generating, and
+        // its next position walked past the rotary table ("index out of range in self") for the whole batch.
+        var ctx = TinyModels.Micro.ContextLength;
+        var longPrompt = Enumerable.Repeat((int)'y', ctx - 2).ToArray();
+        var results = _gen.Generate([new GenerationRequest(longPrompt, 10, Temperature: 0), Greedy("x=", 15)]);
+        Assert.Equal(2, results[0].Tokens.Length);
+        Assert.Equal(FinishReason.Context, results[0].FinishReason);
+        Assert.Equal("6*7</code>yyyyy", results[1].Text);
+    }
+
+    [Fact]
     public void Batched_prompts_of_different_lengths_match_one_at_a_time()
     {
         var reqs = new[] { Greedy("x=", 12, "</code>"), Greedy("q: <answer>", 12, "</answer>"), Greedy("x=6", 3) };
