@@ -2,7 +2,7 @@ namespace AgentOps.Operator.Local;
 
 /// <summary>
 /// gvisor when the manifest asks for it and `runsc` is on PATH; otherwise the process runtime, said loudly
-/// (DESIGN.md, "Sandbox": the process runtime is only rlimits, a timeout and a temp dir).
+/// (DESIGN.md, "Sandbox"; workers/Sandbox/Processes/ProcessRuntime.cs says what the process runtime isolates).
 /// </summary>
 public static class RuntimeDetector
 {
@@ -10,7 +10,7 @@ public static class RuntimeDetector
     {
         which ??= FindOnPath;
         if (requested == "process")
-            return new RuntimeChoice("process", "spec.sandbox.runtime is process (rlimits, timeout, temp dir; no isolation from the host)", false);
+            return new RuntimeChoice("process", "spec.sandbox.runtime is process (rlimits, a timeout, a private workspace; as root also its own PID, network and mount namespaces and uid; it shares the host kernel: weaker than gVisor)", false);
         var runsc = which("runsc");
         return runsc is not null
             ? new RuntimeChoice("gvisor", $"spec.sandbox.runtime is gvisor and runsc is at {runsc}", false)
