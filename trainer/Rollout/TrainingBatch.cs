@@ -14,6 +14,15 @@ public sealed record TrainingBatch(
     float[] Advantages,
     float[] Returns)
 {
+    /// <summary>Rows [start, start + count) as a batch of their own (same columns).</summary>
+    public TrainingBatch Slice(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, Rows);
+        T[] S<T>(T[] a) => a.AsSpan(start * Columns, count * Columns).ToArray();
+        return new TrainingBatch(count, Columns, S(Inputs), S(Targets), S(LossMask), S(BehaviourLogProbs), S(Advantages), S(Returns));
+    }
+
     public int MaskedTokens
     {
         get

@@ -58,7 +58,7 @@ public sealed class Learner : IDisposable
     public StepResult SftStep(IReadOnlyList<PackedTrajectory> demonstrations, double learningRate)
     {
         var batch = BatchBuilder.Build(demonstrations);
-        return Update(batch, learningRate, (t, _) => Sft.Loss(Policy.Forward(t.Inputs), t));
+        return Update(batch, learningRate, (t, _) => Sft.Loss(Policy.Forward(t.Inputs), t), microBatches: true);
     }
 
     /// <summary>One RL step of the configured algorithm over complete, filtered groups.</summary>
@@ -79,13 +79,13 @@ public sealed class Learner : IDisposable
             case "grpo":
             {
                 var (rows, adv) = Algorithms.Grpo.TokenAdvantages(groups, Grpo);
-                result = Update(BatchBuilder.Build(rows, adv), learningRate, (t, logits) => Algorithms.Grpo.Loss(logits(), t, ReferenceLogProbs(t), Grpo));
+                result = Update(BatchBuilder.Build(rows, adv), learningRate, (t, logits) => Algorithms.Grpo.Loss(logits(), t, ReferenceLogProbs(t), Grpo), microBatches: true);
                 break;
             }
             case "reinforce++":
             {
                 var (rows, adv) = Algorithms.ReinforcePlusPlus.TokenAdvantages(groups, ReinforcePlusPlus);
-                result = Update(BatchBuilder.Build(rows, adv), learningRate, (t, logits) => Algorithms.ReinforcePlusPlus.Loss(logits(), t, ReferenceLogProbs(t), ReinforcePlusPlus));
+                result = Update(BatchBuilder.Build(rows, adv), learningRate, (t, logits) => Algorithms.ReinforcePlusPlus.Loss(logits(), t, ReferenceLogProbs(t), ReinforcePlusPlus), microBatches: true);
                 break;
             }
             case "ppo":
@@ -130,15 +130,30 @@ public sealed class Learner : IDisposable
         return _reference.TokenLogProbs(t.Inputs, t.Targets);
     }
 
-    /// <summary>Forward, backward, clip, then the optimiser step under the version gate (version + 1).</summary>
-    private StepResult Update(TrainingBatch batch, double learningRate, Func<BatchTensors, Func<Tensor>, LossOutput> loss)
+    /// <summary>Forward, backward, clip, then the optimiser step under the version gate (version + 1). With
+    /// <paramref name="microBatches"/> (losses that are token means over the batch's mask-1 tokens) the rows go
+    /// through in parts of at most <see cref="TrainerOptions.MicroBatchTokens"/> padded tokens, each part's loss weighted by its
+    /// share of the mask-1 tokens, so the accumulated gradient equals the whole batch's.</summary>
+    private StepResult Update(TrainingBatch batch, double learningRate, Func<BatchTensors, Func<Tensor>, LossOutput> loss, bool microBatches = false)
     {
         var watch = Stopwatch.StartNew();
-        using var scope = DisposeScope.Begin();
-        using var tensors = new BatchTensors(batch, Device);
         Optimizer.ZeroGrad();
-        var output = loss(tensors, () => Policy.Forward(tensors.Inputs));
-        output.Loss.Backward();
+        var rowsPerPart = microBatches && _options.MicroBatchTokens > 0 && !Device.IsCuda
+            ? Math.Max(1, _options.MicroBatchTokens / Math.Max(1, batch.Columns)) : batch.Rows;
+        var total = Math.Max(1, batch.MaskedTokens);
+        var summed = new Dictionary<string, double>();
+        for (var start = 0; start < batch.Rows; start += rowsPerPart)
+        {
+            var part = rowsPerPart >= batch.Rows ? batch : batch.Slice(start, Math.Min(rowsPerPart, batch.Rows - start));
+            var weight = rowsPerPart >= batch.Rows ? 1.0 : part.MaskedTokens / (double)total;
+            using var partScope = DisposeScope.Begin();
+            using var tensors = new BatchTensors(part, Device);
+            var partOutput = loss(tensors, () => Policy.Forward(tensors.Inputs));
+            (weight == 1.0 ? partOutput.Loss : partOutput.Loss * weight).Backward();
+            foreach (var (k, v) in partOutput.Metrics) summed[k] = summed.GetValueOrDefault(k) + v * weight;
+        }
+        var output = new { Metrics = (IReadOnlyDictionary<string, double>)summed };
+        using var scope = DisposeScope.Begin();
         var parameters = Policy.Parameters().Concat(Value?.Parameters() ?? []).ToList();
         var gradNorm = _options.MaxGradNorm > 0 ? GradClip.ClipGradNorm(parameters, _options.MaxGradNorm) : double.NaN;
         Optimizer.LearningRate = learningRate;
