@@ -36,13 +36,15 @@ public sealed class SandboxFactoryTests
     [Fact]
     public async Task The_episode_limit_stops_the_sandbox_for_good()
     {
-        await using var h = new SandboxHarness("process", SandboxHarness.DefaultLimits with { CellTimeoutSeconds = 3, EpisodeTimeoutSeconds = 4 });
+        // The first cell (2.5 s) fits its 6 s cell limit with room for a loaded box (a 3 s limit failed under load);
+        // the second reaches the episode's 7 s before its own cell limit (2.5 + 6 > 7).
+        await using var h = new SandboxHarness("process", SandboxHarness.DefaultLimits with { CellTimeoutSeconds = 6, EpisodeTimeoutSeconds = 7 });
         await using var sb = await h.StartAsync();
         Assert.True((await sb.ExecuteAsync("import time; time.sleep(2.5)")).Ok);
         var r = await sb.ExecuteAsync("time.sleep(3600)");
         Assert.True(r.TimedOut);
         Assert.False(r.Restarted);
-        Assert.StartsWith("TimeoutError: the episode exceeded its 4 s time limit (sandbox.limits.episodeTimeoutSeconds)", r.Error);
+        Assert.StartsWith("TimeoutError: the episode exceeded its 7 s time limit (sandbox.limits.episodeTimeoutSeconds)", r.Error);
         var after = await sb.ExecuteAsync("1 + 1");
         Assert.Equal(r.Error, after.Error);
     }
