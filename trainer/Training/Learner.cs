@@ -140,32 +140,29 @@ public sealed class Learner : IDisposable
         Optimizer.ZeroGrad();
         var rowsPerPart = microBatches && _options.MicroBatchTokens > 0 && !Device.IsCuda
             ? Math.Max(1, _options.MicroBatchTokens / Math.Max(1, batch.Columns)) : batch.Rows;
+        var whole = rowsPerPart >= batch.Rows;
         var total = Math.Max(1, batch.MaskedTokens);
-        var summed = new Dictionary<string, double>();
+        var metrics = new Dictionary<string, double>();
         for (var start = 0; start < batch.Rows; start += rowsPerPart)
         {
-            var part = rowsPerPart >= batch.Rows ? batch : batch.Slice(start, Math.Min(rowsPerPart, batch.Rows - start));
-            var weight = rowsPerPart >= batch.Rows ? 1.0 : part.MaskedTokens / (double)total;
+            var part = whole ? batch : batch.Slice(start, Math.Min(rowsPerPart, batch.Rows - start));
+            var weight = whole ? 1.0 : part.MaskedTokens / (double)total;
             using var partScope = DisposeScope.Begin();
             using var tensors = new BatchTensors(part, Device);
             var partOutput = loss(tensors, () => Policy.Forward(tensors.Inputs));
-            (weight == 1.0 ? partOutput.Loss : partOutput.Loss * weight).Backward();
-            foreach (var (k, v) in partOutput.Metrics) summed[k] = summed.GetValueOrDefault(k) + v * weight;
+            (whole ? partOutput.Loss : partOutput.Loss * weight).Backward();
+            foreach (var (k, v) in partOutput.Metrics) metrics[k] = metrics.GetValueOrDefault(k) + v * weight;
         }
-        var output = new { Metrics = (IReadOnlyDictionary<string, double>)summed };
         using var scope = DisposeScope.Begin();
         var parameters = Policy.Parameters().Concat(Value?.Parameters() ?? []).ToList();
         var gradNorm = _options.MaxGradNorm > 0 ? GradClip.ClipGradNorm(parameters, _options.MaxGradNorm) : double.NaN;
         Optimizer.LearningRate = learningRate;
         var version = Gate.Update(Optimizer.Step);
         var seconds = watch.Elapsed.TotalSeconds;
-        var metrics = new Dictionary<string, double>(output.Metrics)
-        {
-            [MetricNames.LearningRate] = learningRate,
-            [MetricNames.GradNorm] = gradNorm,
-            [MetricNames.StepSeconds] = seconds,
-            [MetricNames.TokensPerSecond] = batch.Rows * batch.Columns / Math.Max(seconds, 1e-9),
-        };
+        metrics[MetricNames.LearningRate] = learningRate;
+        metrics[MetricNames.GradNorm] = gradNorm;
+        metrics[MetricNames.StepSeconds] = seconds;
+        metrics[MetricNames.TokensPerSecond] = batch.Rows * batch.Columns / Math.Max(seconds, 1e-9);
         return new StepResult(metrics, batch.MaskedTokens, version);
     }
 
