@@ -44,6 +44,6 @@ public static class BatchBuilder
                 if (g is not null) ret[o + t] = row.LossMask[t] == 1 ? g[t] : 0f;
             }
         }
-        return new TrainingBatch(rows.Count, columns, inputs, targets, mask, logprobs, adv, ret);
+        return new TrainingBatch(rows.Count, columns, inputs, targets, mask, logprobs, adv, ret) { RowLengths = [.. rows.Select(r => r.Length)] };
     }
 }

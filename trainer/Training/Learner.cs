@@ -132,20 +132,20 @@ public sealed class Learner : IDisposable
 
     /// <summary>Forward, backward, clip, then the optimiser step under the version gate (version + 1). With
     /// <paramref name="microBatches"/> (losses that are token means over the batch's mask-1 tokens) the rows go
-    /// through in parts of at most <see cref="TrainerOptions.MicroBatchTokens"/> padded tokens, each part's loss weighted by its
-    /// share of the mask-1 tokens, so the accumulated gradient equals the whole batch's.</summary>
+    /// through in length-sorted parts of at most <see cref="TrainerOptions.MicroBatchTokens"/> padded tokens
+    /// (<see cref="TrainingBatch.Parts"/>), each part's loss weighted by its share of the mask-1 tokens, so the
+    /// accumulated gradient equals the whole batch's.</summary>
     private StepResult Update(TrainingBatch batch, double learningRate, Func<BatchTensors, Func<Tensor>, LossOutput> loss, bool microBatches = false)
     {
         var watch = Stopwatch.StartNew();
         Optimizer.ZeroGrad();
-        var rowsPerPart = microBatches && _options.MicroBatchTokens > 0 && !Device.IsCuda
-            ? Math.Max(1, _options.MicroBatchTokens / Math.Max(1, batch.Columns)) : batch.Rows;
-        var whole = rowsPerPart >= batch.Rows;
         var total = Math.Max(1, batch.MaskedTokens);
         var metrics = new Dictionary<string, double>();
-        for (var start = 0; start < batch.Rows; start += rowsPerPart)
+        var parts = microBatches && _options.MicroBatchTokens > 0 && !Device.IsCuda && (long)batch.Rows * batch.Columns > _options.MicroBatchTokens
+            ? batch.Parts(_options.MicroBatchTokens).ToList() : [batch];
+        var whole = parts.Count == 1;
+        foreach (var part in parts)
         {
-            var part = whole ? batch : batch.Slice(start, Math.Min(rowsPerPart, batch.Rows - start));
             var weight = whole ? 1.0 : part.MaskedTokens / (double)total;
             using var partScope = DisposeScope.Begin();
             using var tensors = new BatchTensors(part, Device);
@@ -162,7 +162,7 @@ public sealed class Learner : IDisposable
         metrics[MetricNames.LearningRate] = learningRate;
         metrics[MetricNames.GradNorm] = gradNorm;
         metrics[MetricNames.StepSeconds] = seconds;
-        metrics[MetricNames.TokensPerSecond] = batch.Rows * batch.Columns / Math.Max(seconds, 1e-9);
+        metrics[MetricNames.TokensPerSecond] = batch.Tokens / Math.Max(seconds, 1e-9);
         return new StepResult(metrics, batch.MaskedTokens, version);
     }
 
