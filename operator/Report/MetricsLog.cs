@@ -47,6 +47,8 @@ public sealed class MetricsLog(IReadOnlyList<MetricsRow> rows)
     public IReadOnlyList<Point> Series(string metric) =>
         Rows.Where(r => r.Metrics.ContainsKey(metric)).Select(r => new Point(r.X, r.Metrics[metric])).ToArray();
 
+    public bool Has(string metric) => Rows.Any(r => r.Metrics.ContainsKey(metric));
+
     /// <summary>Where each phase after the first begins, on the X axis.</summary>
     public IReadOnlyList<(double X, string Phase)> PhaseStarts() =>
         Rows.Zip(Rows.Skip(1)).Where(p => p.First.Phase != p.Second.Phase).Select(p => ((double)p.Second.X, p.Second.Phase)).ToArray();

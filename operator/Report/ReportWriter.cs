@@ -43,7 +43,10 @@ public static class ReportWriter
 
         sb.Append("<h2>Training</h2><div class=\"plots\">");
         sb.Append(SvgLinePlot.Render("Reward and success on training rollouts", "step", "per episode",
-            [new("reward mean", "#1f77b4", m.Series("rollout/reward_mean")), new("success rate", "#2ca02c", m.Series("rollout/success_rate"))], markers));
+            [new("reward mean (trained groups)", "#1f77b4", m.Series("rollout/reward_mean")),
+             m.Has("rollout/sampled_success_rate")
+                ? new("success (every sampled episode)", "#2ca02c", m.Series("rollout/sampled_success_rate"))
+                : new("success rate", "#2ca02c", m.Series("rollout/success_rate"))], markers));
         sb.Append(SvgLinePlot.Render("Loss", "step", "loss/total", [new("loss", "#d62728", m.Series("loss/total"))], markers));
         sb.Append(SvgLinePlot.Render("KL to the reference policy", "step", "policy/kl", [new("KL", "#9467bd", m.Series("policy/kl"))], markers));
         sb.Append(SvgLinePlot.Render("Training throughput", "step", "tokens / s", [new("tokens/s", "#ff7f0e", m.Series("perf/tokens_per_s"))], markers));

@@ -21,14 +21,16 @@ public sealed record RolloutCounters(
     long DroppedGroupTrajectories,
     long DroppedSplit,
     long ForcedTakes = 0,
-    long DroppedDuplicates = 0)
+    long DroppedDuplicates = 0,
+    long SampledTrajectories = 0,
+    long SampledSuccesses = 0)
 {
     public static RolloutCounters Zero { get; } = new(0, 0, 0, 0, 0, 0, 0);
 
     public RolloutCounters Minus(RolloutCounters o) => new(Ingested - o.Ingested, DroppedStale - o.DroppedStale,
         DroppedInfra - o.DroppedInfra, DroppedInvalid - o.DroppedInvalid, DroppedGroups - o.DroppedGroups,
         DroppedGroupTrajectories - o.DroppedGroupTrajectories, DroppedSplit - o.DroppedSplit, ForcedTakes - o.ForcedTakes,
-        DroppedDuplicates - o.DroppedDuplicates);
+        DroppedDuplicates - o.DroppedDuplicates, SampledTrajectories - o.SampledTrajectories, SampledSuccesses - o.SampledSuccesses);
 }
 
 /// <summary>
@@ -174,6 +176,16 @@ public sealed class UpdateBuffer(UpdateBufferOptions options, DemonstrationSet? 
             {
                 var (fresh, stale) = StalenessFilter.Apply(g, currentVersion, Options.MaxStaleness);
                 _counters = _counters with { DroppedStale = _counters.DroppedStale + stale };
+                if (!seen)
+                {
+                    // What the policy scores on the episodes it sampled, before the group filter keeps only the
+                    // mixed groups (whose success rate is biased towards one half).
+                    _counters = _counters with
+                    {
+                        SampledTrajectories = _counters.SampledTrajectories + fresh.Members.Count,
+                        SampledSuccesses = _counters.SampledSuccesses + fresh.Members.Count(m => m.Reward >= 1.0),
+                    };
+                }
                 var usable = Options.GroupFilter ? GroupFilter.IsInformative(fresh) : fresh.Members.Count > 0;
                 if (!usable)
                 {

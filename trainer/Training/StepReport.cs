@@ -12,7 +12,11 @@ public static class MetricNames
     public const string LossValue = "loss/value";
     public const string RewardMean = "rollout/reward_mean";
     public const string RewardStd = "rollout/reward_std";
+    /// <summary>Success over the trajectories trained on this step (after the group filter).</summary>
     public const string SuccessRate = "rollout/success_rate";
+    /// <summary>Success over every episode of the groups completed this step, before the group filter: how the
+    /// sampling policy does on training tasks.</summary>
+    public const string SampledSuccessRate = "rollout/sampled_success_rate";
     public const string DroppedStale = "rollout/dropped_stale";
     public const string DroppedInfra = "rollout/dropped_infra";
     public const string DroppedGroups = "rollout/dropped_groups";

@@ -36,7 +36,8 @@ public sealed class TrainerMetrics : IDisposable
         Gauge("agentops_trainer_loss", MetricNames.LossTotal, "Total loss of the last step.");
         Gauge("agentops_trainer_reward_mean", MetricNames.RewardMean, "Mean reward of the last step's trajectories.");
         Gauge("agentops_trainer_reward_std", MetricNames.RewardStd, "Reward standard deviation of the last step's trajectories.");
-        Gauge("agentops_trainer_success_rate", MetricNames.SuccessRate, "Fraction of the last step's trajectories with reward >= 1.");
+        Gauge("agentops_trainer_success_rate", MetricNames.SuccessRate, "Fraction of the last step's trained trajectories (after the group filter) with reward >= 1.");
+        Gauge("agentops_trainer_sampled_success_rate", MetricNames.SampledSuccessRate, "Fraction of the episodes sampled for the last step (every complete group, before the group filter) with reward >= 1.");
         Gauge("agentops_trainer_kl", MetricNames.Kl, "KL estimate (k3) to the reference model.");
         Gauge("agentops_trainer_entropy", MetricNames.Entropy, "Mean policy entropy over trained tokens.");
         Gauge("agentops_trainer_clip_fraction", MetricNames.ClipFrac, "Fraction of trained tokens whose ratio was clipped.");

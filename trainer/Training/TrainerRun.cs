@@ -226,6 +226,7 @@ public sealed class TrainerRun : IAsyncDisposable
                     [MetricNames.SkippedSteps] = delta.ForcedTakes,
                     [MetricNames.WaitSeconds] = wait,
                 };
+                if (delta.SampledTrajectories > 0) metrics[MetricNames.SampledSuccessRate] = delta.SampledSuccesses / (double)delta.SampledTrajectories;
                 var report = new StepReport(_step, phase, _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, metrics);
                 _jsonl.Append(report);
                 _metrics.RecordStep(report, result.PolicyVersion, result.TrainedTokens);
@@ -252,7 +253,7 @@ public sealed class TrainerRun : IAsyncDisposable
                     Step = _step,
                     PolicyVersion = result.PolicyVersion,
                     MeanReward = phase == TrainerPhase.Rl ? metrics.GetValueOrDefault(MetricNames.RewardMean) : s.MeanReward,
-                    SuccessRate = phase == TrainerPhase.Rl ? metrics.GetValueOrDefault(MetricNames.SuccessRate) : s.SuccessRate,
+                    SuccessRate = phase == TrainerPhase.Rl ? metrics.GetValueOrDefault(MetricNames.SampledSuccessRate, metrics.GetValueOrDefault(MetricNames.SuccessRate)) : s.SuccessRate,
                     TrajectoriesIngested = ingested,
                     TokensPerSecond = metrics.GetValueOrDefault(MetricNames.TokensPerSecond),
                     TrajectoriesPerSecond = (ingested - lastIngested) / elapsed,

@@ -24,6 +24,9 @@ public class UpdateBufferTests
         Assert.NotNull(groups);
         Assert.Equal(new[] { "B", "C" }, groups.Select(g => g.GroupId));
         Assert.Equal(6, buffer.Counters.Ingested);
+        // Success over every sampled episode counts the filtered group A too, and B once although it waited.
+        Assert.Equal(6, buffer.Counters.SampledTrajectories);
+        Assert.Equal(4, buffer.Counters.SampledSuccesses);
     }
 
     [Fact]
