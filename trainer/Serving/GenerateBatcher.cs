@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using AgentOps.Protos.V1;
 
@@ -21,6 +23,12 @@ public sealed class GenerateBatcher : IAsyncDisposable
     private readonly Action<Action>? _torchThread;
     private long _batches;
     private long _requestsServed;
+    private long _waiting;
+    private readonly Meter _meter = new("AgentOps.Policy");
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _batchSeconds;
+    private readonly Histogram<double> _queueSeconds;
+    private readonly Counter<long> _generatedTokens;
 
     /// <param name="generate">One batched generation: one response per request, in order (version left unset).</param>
     /// <param name="torchThread">Runs a batch (gate and all) on the thread that owns libtorch work, and waits: the
@@ -34,9 +42,21 @@ public sealed class GenerateBatcher : IAsyncDisposable
         _gate = gate;
         _window = window;
         _maxBatch = maxBatch;
+        _batchSize = _meter.CreateHistogram("agentops_policy_generate_batch_size", unit: "{request}",
+            description: "Requests per batched generation.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
+        _batchSeconds = _meter.CreateHistogram<double>("agentops_policy_generate_batch_duration", unit: "s",
+            description: "Wall time of one batched generation (prefill and every decode step, until its longest row ends).");
+        _queueSeconds = _meter.CreateHistogram<double>("agentops_policy_generate_queue_duration", unit: "s",
+            description: "Time a request waited before its batch started (behind the batch running, a learner step, or the batching window).");
+        _generatedTokens = _meter.CreateCounter<long>("agentops_policy_generated_tokens", unit: "{token}", description: "Tokens generated for Generate calls.");
+        _meter.CreateObservableGauge("agentops_policy_generate_requests_waiting", () => Interlocked.Read(ref _waiting),
+            unit: "{request}", description: "Generate requests received and not yet in a running batch.");
         _thread = new Thread(Run) { IsBackground = true, Name = "policy-generate" };
         _thread.Start();
     }
+
+    /// <summary>The serving instruments (meter "AgentOps.Policy", exported as agentops_policy_*).</summary>
+    public Meter Meter => _meter;
 
     /// <summary>Batched generations run so far.</summary>
     public long Batches => Interlocked.Read(ref _batches);
@@ -54,9 +74,13 @@ public sealed class GenerateBatcher : IAsyncDisposable
 
     public Task<GenerateResponse> GenerateAsync(GenerateRequest request, CancellationToken cancellationToken = default)
     {
-        var pending = new Pending(request, cancellationToken);
+        var pending = new Pending(request, cancellationToken) { Received = Stopwatch.GetTimestamp() };
+        Interlocked.Increment(ref _waiting);
         if (!_requests.Writer.TryWrite(pending))
+        {
+            Interlocked.Decrement(ref _waiting);
             throw new ObjectDisposedException(nameof(GenerateBatcher), "the policy server is shutting down");
+        }
         return pending.Completion.Task;
     }
 
@@ -80,6 +104,7 @@ public sealed class GenerateBatcher : IAsyncDisposable
             {
                 if (reader.TryRead(out var p))
                 {
+                    Interlocked.Decrement(ref _waiting);
                     if (p.CancellationToken.IsCancellationRequested) p.Completion.TrySetCanceled(p.CancellationToken);
                     else batch.Add(p);
                     continue;
@@ -107,14 +132,23 @@ public sealed class GenerateBatcher : IAsyncDisposable
         {
             IReadOnlyList<GenerateResponse> responses = [];
             long version = 0;
-            void Generate() => (responses, version) = _gate.Read(v => (_generate(batch.Select(p => p.Request).ToList()), v));
+            var started = 0L;
+            void Generate()
+            {
+                started = Stopwatch.GetTimestamp();
+                foreach (var p in batch) _queueSeconds.Record(Stopwatch.GetElapsedTime(p.Received, started).TotalSeconds);
+                (responses, version) = _gate.Read(v => (_generate(batch.Select(p => p.Request).ToList()), v));
+            }
             if (_torchThread is null) Generate();
             else _torchThread(Generate);
             if (responses.Count != batch.Count)
                 throw new InvalidOperationException($"generation returned {responses.Count} responses for {batch.Count} requests");
+            _batchSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _batchSize.Record(batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
                 responses[i].PolicyVersion = version;
+                _generatedTokens.Add(responses[i].TokenIds.Count);
                 batch[i].Completion.TrySetResult(responses[i]);
             }
             Interlocked.Increment(ref _batches);
@@ -137,10 +171,13 @@ public sealed class GenerateBatcher : IAsyncDisposable
         await Task.Run(() => _thread.Join()).ConfigureAwait(false);
         while (_requests.Reader.TryRead(out var p))
             p.Completion.TrySetException(new ObjectDisposedException(nameof(GenerateBatcher), "the policy server shut down"));
+        _meter.Dispose();
     }
 
     private sealed record Pending(GenerateRequest Request, CancellationToken CancellationToken)
     {
+        public long Received { get; init; }
+
         public TaskCompletionSource<GenerateResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

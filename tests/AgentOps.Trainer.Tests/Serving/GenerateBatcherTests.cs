@@ -1,3 +1,4 @@
+using AgentOps.Protos.Metrics;
 using AgentOps.Protos.V1;
 using AgentOps.Trainer.Serving;
 
@@ -25,6 +26,33 @@ public class GenerateBatcherTests
         // The batch is full at 8, so it runs before the 500 ms window ends, as one generation.
         Assert.Equal(new[] { 8 }, sizes);
         Assert.Equal(1, batcher.Batches);
+    }
+
+    [Fact]
+    public async Task Batches_export_their_size_duration_queue_time_and_generated_tokens()
+    {
+        using var gate = new PolicyVersionGate(0);
+        await using var batcher = new GenerateBatcher(reqs =>
+        {
+            Thread.Sleep(50);
+            return reqs.Select(r => new GenerateResponse { TokenIds = { 1, 2, 3 } }).ToList();
+        }, gate, TimeSpan.FromMilliseconds(500), maxBatch: 4);
+        using var collector = new MetricsCollector(m => ReferenceEquals(m, batcher.Meter));
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => batcher.GenerateAsync(Request(i))));
+        await batcher.GenerateAsync(Request(9)); // a batch of one, after the window
+
+        var text = collector.Collect();
+        Assert.Contains("agentops_policy_generate_batch_size_bucket{le=\"1\"} 1\n", text);
+        Assert.Contains("agentops_policy_generate_batch_size_bucket{le=\"4\"} 2\n", text);
+        Assert.Contains("agentops_policy_generate_batch_size_sum 5\n", text);
+        Assert.Contains("agentops_policy_generate_queue_duration_seconds_count 5\n", text);
+        Assert.Contains("agentops_policy_generate_batch_duration_seconds_count 2\n", text);
+        Assert.Contains("agentops_policy_generated_tokens_total 15\n", text);
+        Assert.Contains("agentops_policy_generate_requests_waiting 0\n", text);
+        // Each batch slept 50 ms inside the generation.
+        var sum = text.Split('\n').Single(l => l.StartsWith("agentops_policy_generate_batch_duration_seconds_sum ")).Split(' ')[1];
+        Assert.InRange(double.Parse(sum, System.Globalization.CultureInfo.InvariantCulture), 0.1, 60);
     }
 
     [Fact]
