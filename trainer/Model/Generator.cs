@@ -6,130 +6,273 @@ using AgentOps.Trainer.Torch;
 namespace AgentOps.Trainer.Model;
 
 /// <summary>
-/// Batched KV-cache generation: prompts of different lengths are left-padded into one batch (rotary positions
-/// count from each prompt's first real token, padding keys are masked), prefilled in one forward pass, then
-/// decoded one token per step for the whole batch. A sequence ends on <c>Eos</c>, on producing a stop string
-/// (kept in the output), at its <c>MaxNewTokens</c>, or when the context window is full.
+/// Batched KV-cache generation with continuous batching (Orca's iteration-level scheduling, as vLLM and SGLang
+/// serve): the first prompts are left-padded into one batch and prefilled in one forward pass, then decoded one
+/// token per step for the whole batch; a row that ends is returned at once and its slot is free, and between
+/// decode steps new prompts join: each is prefilled on its own and its keys are written into a free slot,
+/// right-aligned to the batch's current cache position (the slots before it are masked). Rotary positions count
+/// from each prompt's own first token, so a row's tokens and log-probs do not depend on when it joined or on its
+/// neighbours. A sequence ends on <c>Eos</c>, on producing a stop string (kept in the output), at its
+/// <c>MaxNewTokens</c>, or when the context window is full.
 /// </summary>
 public sealed class Generator(Transformer model)
 {
     /// <summary>Generates for every request at once; results are in request order.</summary>
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<GenerationRequest> requests)
     {
-        if (requests.Count == 0) return [];
-        var ctx = model.Config.ContextLength;
-        var b = requests.Count;
-        var prompts = new int[b][];
-        var budget = new int[b];
-        var results = new GenerationResult?[b];
-        for (var i = 0; i < b; i++)
-        {
-            var r = requests[i];
-            if (r.MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(requests), r.MaxNewTokens, $"request {i}: max_new_tokens must be >= 0");
-            prompts[i] = r.Prompt.Count == 0 ? [ByteTokenizer.Bos] : r.Prompt.ToArray();
-            foreach (var id in prompts[i])
-                if (id < 0 || id >= model.Config.VocabSize)
-                    throw new ArgumentOutOfRangeException(nameof(requests), id, $"request {i}: prompt token id outside [0, {model.Config.VocabSize})");
-            budget[i] = Math.Min(r.MaxNewTokens, ctx - prompts[i].Length);
-            if (budget[i] <= 0)
-                results[i] = new GenerationResult([], [], "", prompts[i].Length >= ctx ? FinishReason.Context : FinishReason.Length);
-        }
-        var live = Enumerable.Range(0, b).Where(i => results[i] == null).ToArray();
-        if (live.Length > 0)
-        {
-            var outputs = Run(live.Select(i => prompts[i]).ToArray(), live.Select(i => budget[i]).ToArray(), live.Select(i => requests[i]).ToArray());
-            for (var j = 0; j < live.Length; j++) results[live[j]] = outputs[j];
-        }
-        return results.Select(r => r!).ToArray();
+        var results = new GenerationResult[requests.Count];
+        Generate(requests, static (_, _) => [], (i, r) => results[i] = r);
+        return results;
     }
 
-    private GenerationResult[] Run(int[][] prompts, int[] budget, GenerationRequest[] requests)
+    /// <summary>
+    /// Continuous batching. Starts with <paramref name="first"/>; between decode steps calls
+    /// <paramref name="more"/>(rows generating, fits) for requests to add (only ones for which fits is true can join
+    /// now: the caller keeps the others for later); reports each result through <paramref name="done"/> with the
+    /// request's index in admission order (first's indices, then each joined request's) as soon as it ends.
+    /// Returns when no row is left and <paramref name="more"/> has nothing.
+    /// </summary>
+    public void Generate(IReadOnlyList<GenerationRequest> first, Func<int, Func<GenerationRequest, bool>, IReadOnlyList<GenerationRequest>> more,
+        Action<int, GenerationResult> done)
     {
-        var b = prompts.Length;
-        var p = prompts.Max(x => x.Length);
-        var steps = budget.Max();
-        var v = model.Config.VocabSize;
-        var dev = model.Device;
         using var noGrad = new NoGradScope();
-        using var cache = model.NewCache(b, p + steps);
+        using var session = new Session(model, first, done, continuous: !ReferenceEquals(more, NoMore));
+        session.Run(more);
+    }
 
-        // Key validity over the whole cache: left padding is false, everything generated later is true.
-        var valid = new bool[b * (p + steps)];
-        var tokens = new long[b * p];
-        var positions = new long[b * p];
-        for (var i = 0; i < b; i++)
+    private static readonly Func<int, Func<GenerationRequest, bool>, IReadOnlyList<GenerationRequest>> NoMore = static (_, _) => [];
+
+    /// <summary>One batch's rows, its cache and the bookkeeping of who sits in which row.</summary>
+    private sealed class Session : IDisposable
+    {
+        private readonly Transformer _model;
+        private readonly Action<int, GenerationResult> _done;
+        private readonly int _ctx;
+        private readonly int _vocab;
+        private readonly Device _dev;
+        private Row?[] _rows;
+        private KvCache _cache;
+        private bool[] _valid; // [rows x capacity]: false marks padding and the slots before a joined row
+        private Tensor? _validTensor;
+        private float[] _logits; // [rows x vocab]: the next-token logits of each live row
+        private int _admitted;
+
+        public Session(Transformer model, IReadOnlyList<GenerationRequest> first, Action<int, GenerationResult> done, bool continuous)
         {
-            var pad = p - prompts[i].Length;
-            for (var j = 0; j < p; j++)
+            _model = model;
+            _done = done;
+            _ctx = model.Config.ContextLength;
+            _vocab = model.Config.VocabSize;
+            _dev = model.Device;
+            var rows = new List<(Row Row, int[] Prompt)>();
+            foreach (var r in first)
+                if (Start(r) is { } row) rows.Add((row, row.Prompt));
+            var p = rows.Count == 0 ? 1 : rows.Max(x => x.Prompt.Length);
+            var steps = rows.Count == 0 ? 1 : rows.Max(x => x.Row.Budget);
+            // Alone, the cache needs only the first batch's length; joining rows need room after it.
+            var capacity = continuous ? Math.Max(p + steps, 2 * _ctx) : p + steps;
+            var b = Math.Max(1, rows.Count);
+            _rows = new Row?[b];
+            _cache = model.NewCache(b, capacity);
+            _valid = new bool[b * capacity];
+            _logits = new float[b * _vocab];
+            if (rows.Count > 0) Prefill(rows, p);
+        }
+
+        private int Capacity => _cache.Capacity;
+
+        /// <summary>A row for <paramref name="r"/>, or null when it ends before generating (reported at once).</summary>
+        private Row? Start(GenerationRequest r)
+        {
+            var index = _admitted++;
+            if (r.MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(r), r.MaxNewTokens, $"request {index}: max_new_tokens must be >= 0");
+            int[] prompt = r.Prompt.Count == 0 ? [ByteTokenizer.Bos] : [.. r.Prompt];
+            foreach (var id in prompt)
+                if (id < 0 || id >= _vocab)
+                    throw new ArgumentOutOfRangeException(nameof(r), id, $"request {index}: prompt token id outside [0, {_vocab})");
+            var budget = Math.Min(r.MaxNewTokens, _ctx - prompt.Length);
+            if (budget <= 0)
             {
-                tokens[i * p + j] = j < pad ? ByteTokenizer.Pad : prompts[i][j - pad];
-                positions[i * p + j] = Math.Max(0, j - pad);
+                _done(index, new GenerationResult([], [], "", prompt.Length >= _ctx ? FinishReason.Context : FinishReason.Length));
+                return null;
             }
-            for (var j = pad; j < p + steps; j++) valid[i * (p + steps) + j] = true;
+            return new Row(index, r, prompt, budget);
         }
-        using var validAll = Tensor.From(valid, [b, p + steps], dev).DetachFromDisposeScope();
 
-        var rngs = requests.Select(r => new Random(unchecked((int)(r.Seed ^ (r.Seed >> 32))))).ToArray();
-        var stops = requests.Select(r => (r.Stop ?? []).Where(s => s.Length > 0).Select(Encoding.UTF8.GetBytes).ToArray()).ToArray();
-        var outTokens = Enumerable.Range(0, b).Select(_ => new List<int>()).ToArray();
-        var outLogProbs = Enumerable.Range(0, b).Select(_ => new List<float>()).ToArray();
-        var finish = new FinishReason?[b];
-
-        float[] logits;
-        using (DisposeScope.Begin())
+        /// <summary>The first batch: left-padded to the longest prompt, one forward pass.</summary>
+        private void Prefill(List<(Row Row, int[] Prompt)> rows, int p)
         {
-            using var t = Tensor.From(tokens, [b, p], dev);
-            using var pos = Tensor.From(positions, [b, p], dev);
-            var hidden = model.ForwardHidden(t, pos, validAll.Narrow(1, 0, p), cache);
-            logits = model.Head(hidden.Select(1, p - 1)).ToFloatArray();
-        }
-        for (var step = 0; ; step++)
-        {
-            var next = new long[b];
-            var nextPos = new long[b];
+            var b = rows.Count;
+            var tokens = new long[b * p];
+            var positions = new long[b * p];
             for (var i = 0; i < b; i++)
             {
-                nextPos[i] = prompts[i].Length + step;
-                if (finish[i] != null)
+                var prompt = rows[i].Prompt;
+                var pad = p - prompt.Length;
+                for (var j = 0; j < p; j++)
                 {
-                    // A finished row still rides along (its output is ignored); a long prompt that finished early
-                    // must not walk past the rotary table while a shorter neighbour keeps generating.
-                    nextPos[i] = Math.Min(nextPos[i], model.Config.ContextLength - 1);
-                    next[i] = ByteTokenizer.Pad;
-                    continue;
+                    tokens[i * p + j] = j < pad ? ByteTokenizer.Pad : prompt[j - pad];
+                    positions[i * p + j] = Math.Max(0, j - pad);
                 }
-                var r = requests[i];
-                var (tok, lp) = Sampler.Sample(logits.AsSpan(i * v, v), r.Temperature, r.TopP, rngs[i]);
-                outTokens[i].Add(tok);
-                outLogProbs[i].Add(lp);
-                next[i] = tok;
-                if (tok == ByteTokenizer.Eos || EndsWithStop(outTokens[i], stops[i])) finish[i] = FinishReason.Stop;
-                else if (outTokens[i].Count >= budget[i])
-                    finish[i] = prompts[i].Length + outTokens[i].Count >= model.Config.ContextLength && outTokens[i].Count < r.MaxNewTokens
-                        ? FinishReason.Context : FinishReason.Length;
+                for (var j = pad; j < Capacity; j++) _valid[i * Capacity + j] = true;
+                _rows[i] = rows[i].Row;
             }
-            if (finish.All(f => f != null)) break;
-            using (DisposeScope.Begin())
+            using var scope = DisposeScope.Begin();
+            var hidden = _model.ForwardHidden(Tensor.From(tokens, [b, p], _dev), Tensor.From(positions, [b, p], _dev), ValidUpTo(p), _cache);
+            _model.Head(hidden.Select(1, p - 1)).ToFloatArray().CopyTo(_logits, 0);
+        }
+
+        public void Run(Func<int, Func<GenerationRequest, bool>, IReadOnlyList<GenerationRequest>> more)
+        {
+            var next = new long[_rows.Length];
+            var nextPos = new long[_rows.Length];
+            while (true)
             {
-                var t = Tensor.From(next, [b, 1], dev);
-                var pos = Tensor.From(nextPos, [b, 1], dev);
-                var hidden = model.ForwardHidden(t, pos, validAll.Narrow(1, 0, p + step + 1), cache);
-                logits = model.Head(hidden).ToFloatArray();
+                for (var i = 0; i < _rows.Length; i++)
+                    if (_rows[i] is { } row) SampleInto(i, row);
+                Admit(more);
+                if (_rows.All(r => r is null)) return;
+                if (next.Length != _rows.Length)
+                {
+                    next = new long[_rows.Length];
+                    nextPos = new long[_rows.Length];
+                }
+                for (var i = 0; i < _rows.Length; i++)
+                {
+                    // An empty row still rides along (its output is ignored) at a position inside the rotary table.
+                    next[i] = _rows[i]?.Last ?? ByteTokenizer.Pad;
+                    nextPos[i] = Math.Min(_rows[i]?.NextPosition ?? 0, _ctx - 1);
+                }
+                var length = _cache.Length;
+                using var scope = DisposeScope.Begin();
+                var hidden = _model.ForwardHidden(Tensor.From(next, [_rows.Length, 1], _dev), Tensor.From(nextPos, [_rows.Length, 1], _dev),
+                    ValidUpTo(length + 1), _cache);
+                _model.Head(hidden).ToFloatArray().CopyTo(_logits, 0);
             }
         }
-        return Enumerable.Range(0, b).Select(i => new GenerationResult(outTokens[i].ToArray(), outLogProbs[i].ToArray(),
-            ByteTokenizer.Decode(outTokens[i].ToArray()), finish[i]!.Value)).ToArray();
+
+        /// <summary>Samples row <paramref name="i"/>'s next token; reports and frees the row when it ends.</summary>
+        private void SampleInto(int i, Row row)
+        {
+            var r = row.Request;
+            var (tok, lp) = Sampler.Sample(_logits.AsSpan(i * _vocab, _vocab), r.Temperature, r.TopP, row.Rng);
+            row.Tokens.Add(tok);
+            row.LogProbs.Add(lp);
+            FinishReason? finish = null;
+            if (tok == ByteTokenizer.Eos || row.EndsWithStop()) finish = FinishReason.Stop;
+            else if (row.Tokens.Count >= row.Budget)
+                finish = row.Prompt.Length + row.Tokens.Count >= _ctx && row.Tokens.Count < r.MaxNewTokens ? FinishReason.Context : FinishReason.Length;
+            if (finish is null) return;
+            _rows[i] = null;
+            var tokens = row.Tokens.ToArray();
+            _done(row.Index, new GenerationResult(tokens, [.. row.LogProbs], ByteTokenizer.Decode(tokens), finish.Value));
+        }
+
+        /// <summary>New rows between decode steps: into free rows, else into rows added to the batch.</summary>
+        private void Admit(Func<int, Func<GenerationRequest, bool>, IReadOnlyList<GenerationRequest>> more)
+        {
+            var length = _cache.Length;
+            bool Fits(GenerationRequest r)
+            {
+                var p = Math.Max(1, r.Prompt.Count);
+                return p <= length && length + Math.Min(r.MaxNewTokens, _ctx - p) <= Capacity;
+            }
+            var joining = more(_rows.Count(r => r is not null), Fits);
+            foreach (var r in joining)
+            {
+                if (!Fits(r)) throw new InvalidOperationException($"a joining request does not fit: prompt {r.Prompt.Count} tokens, cache at {length} of {Capacity}");
+                if (Start(r) is not { } row) continue;
+                var slot = Array.IndexOf(_rows, null);
+                if (slot < 0) slot = Grow();
+                Join(slot, row, length);
+                SampleInto(slot, row);
+            }
+        }
+
+        /// <summary>Prefills <paramref name="row"/> alone and writes its keys and values into row <paramref name="slot"/>,
+        /// ending at the cache's current <paramref name="length"/>.</summary>
+        private void Join(int slot, Row row, int length)
+        {
+            var p = row.Prompt.Length;
+            var start = length - p;
+            using var scope = DisposeScope.Begin();
+            using var own = _model.NewCache(1, p);
+            var positions = Enumerable.Range(0, p).Select(x => (long)x).ToArray();
+            var hidden = _model.ForwardHidden(Tensor.From(row.Prompt.Select(x => (long)x).ToArray(), [1, p], _dev), Tensor.From(positions, [1, p], _dev), null, own);
+            for (var l = 0; l < _model.Config.Layers; l++)
+            {
+                _cache.Keys[l].Narrow(0, slot, 1).Narrow(2, start, p).CopyFrom_(own.Keys[l]);
+                _cache.Values[l].Narrow(0, slot, 1).Narrow(2, start, p).CopyFrom_(own.Values[l]);
+            }
+            for (var j = 0; j < Capacity; j++) _valid[slot * Capacity + j] = j >= start;
+            _validTensor?.Dispose();
+            _validTensor = null;
+            _model.Head(hidden.Select(1, p - 1)).ToFloatArray().CopyTo(_logits, slot * _vocab);
+            _rows[slot] = row;
+        }
+
+        /// <summary>One more row (all rows busy): the cache and masks grow by one row; returns its index.</summary>
+        private int Grow()
+        {
+            var b = _rows.Length;
+            using var scope = DisposeScope.Begin();
+            var grown = _model.NewCache(b + 1, Capacity);
+            for (var l = 0; l < _model.Config.Layers; l++)
+            {
+                grown.Keys[l].Narrow(0, 0, b).CopyFrom_(_cache.Keys[l]);
+                grown.Values[l].Narrow(0, 0, b).CopyFrom_(_cache.Values[l]);
+            }
+            grown.Length = _cache.Length;
+            _cache.Dispose();
+            _cache = grown;
+            Array.Resize(ref _rows, b + 1);
+            Array.Resize(ref _valid, (b + 1) * Capacity);
+            Array.Resize(ref _logits, (b + 1) * _vocab);
+            _validTensor?.Dispose();
+            _validTensor = null;
+            return b;
+        }
+
+        /// <summary>The key mask over cache positions [0, <paramref name="length"/>).</summary>
+        private Tensor ValidUpTo(int length)
+        {
+            _validTensor ??= Tensor.From(_valid, [_rows.Length, Capacity], _dev).DetachFromDisposeScope();
+            return _validTensor.Narrow(1, 0, length);
+        }
+
+        public void Dispose()
+        {
+            _validTensor?.Dispose();
+            _cache.Dispose();
+        }
     }
 
-    private static bool EndsWithStop(List<int> tokens, byte[][] stops)
+    /// <summary>A sequence being generated.</summary>
+    private sealed class Row(int index, GenerationRequest request, int[] prompt, int budget)
     {
-        foreach (var s in stops)
+        private readonly byte[][] _stops = (request.Stop ?? []).Where(s => s.Length > 0).Select(Encoding.UTF8.GetBytes).ToArray();
+
+        public int Index { get; } = index;
+        public GenerationRequest Request { get; } = request;
+        public int[] Prompt { get; } = prompt;
+        public int Budget { get; } = budget;
+        public Random Rng { get; } = new(unchecked((int)(request.Seed ^ (request.Seed >> 32))));
+        public List<int> Tokens { get; } = [];
+        public List<float> LogProbs { get; } = [];
+        public int Last => Tokens[^1];
+        /// <summary>The rotary position of the token fed next (the last sampled one).</summary>
+        public int NextPosition => Prompt.Length + Tokens.Count - 1;
+
+        public bool EndsWithStop()
         {
-            if (tokens.Count < s.Length) continue;
-            var match = true;
-            for (var k = 0; k < s.Length && match; k++) match = tokens[tokens.Count - s.Length + k] == s[k];
-            if (match) return true;
+            foreach (var s in _stops)
+            {
+                if (Tokens.Count < s.Length) continue;
+                var match = true;
+                for (var k = 0; k < s.Length && match; k++) match = Tokens[Tokens.Count - s.Length + k] == s[k];
+                if (match) return true;
+            }
+            return false;
         }
-        return false;
     }
 }

@@ -6,15 +6,26 @@ using AgentOps.Protos.V1;
 namespace AgentOps.Trainer.Serving;
 
 /// <summary>
+/// One generation session (continuous batching): starts with <c>first</c>; between decode steps asks
+/// <c>more(rows generating, fits)</c> for requests to join (only ones <c>fits</c> accepts); reports each response
+/// through <c>done(index in admission order, response)</c> as soon as it ends; returns when nothing is left.
+/// </summary>
+public delegate void GenerateSession(IReadOnlyList<GenerateRequest> first,
+    Func<int, Func<GenerateRequest, bool>, IReadOnlyList<GenerateRequest>> more, Action<int, GenerateResponse> done);
+
+/// <summary>
 /// Gathers concurrent Generate calls for at most <c>window</c> (or until <c>maxBatch</c> are waiting) into one
-/// batched generation (continuous batching in the small, as vLLM/SGLang servers batch requests), run on one
-/// dedicated thread under the read side of the <see cref="PolicyVersionGate"/>; every response carries the
-/// version that produced it.
+/// generation session, run under the read side of the <see cref="PolicyVersionGate"/>; with a
+/// <see cref="GenerateSession"/>, requests that arrive while it runs join it between decode steps (continuous
+/// batching, as vLLM and SGLang serve) and each response is sent as soon as its row ends. A session winds down
+/// (admits no one, ends with its rows) when an update waits. Every response carries the version that produced it.
 /// </summary>
 public sealed class GenerateBatcher : IAsyncDisposable
 {
     private readonly Channel<Pending> _requests = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Func<IReadOnlyList<GenerateRequest>, IReadOnlyList<GenerateResponse>> _generate;
+    private readonly GenerateSession _generate;
+    private readonly Func<bool> _windDown;
+    private readonly List<Pending> _deferred = []; // read from the channel but could not join the session then
     private readonly PolicyVersionGate _gate;
     private readonly TimeSpan _window;
     private readonly int _maxBatch;
@@ -34,7 +45,17 @@ public sealed class GenerateBatcher : IAsyncDisposable
     /// <param name="torchThread">Runs a batch (gate and all) on the thread that owns libtorch work, and waits: the
     /// trainer passes its learner thread so generation and updates never run two OpenMP teams on the same cores.</param>
     public GenerateBatcher(Func<IReadOnlyList<GenerateRequest>, IReadOnlyList<GenerateResponse>> generate, PolicyVersionGate gate, TimeSpan window, int maxBatch, TimeProvider? time = null, Action<Action>? torchThread = null)
+        : this(Whole(generate), gate, window, maxBatch, time, torchThread)
     {
+    }
+
+    /// <param name="generate">A continuous-batching session (new requests join while it runs).</param>
+    /// <param name="windDown">True when other work waits for the session (a learner step): it admits no one else
+    /// and ends when its rows do. The gate's waiting update always counts.</param>
+    public GenerateBatcher(GenerateSession generate, PolicyVersionGate gate, TimeSpan window, int maxBatch, TimeProvider? time = null,
+        Action<Action>? torchThread = null, Func<bool>? windDown = null)
+    {
+        _windDown = windDown is null ? () => gate.UpdateWaiting : () => gate.UpdateWaiting || windDown();
         _torchThread = torchThread;
         _time = time ?? TimeProvider.System;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
@@ -84,6 +105,15 @@ public sealed class GenerateBatcher : IAsyncDisposable
         return pending.Completion.Task;
     }
 
+    /// <summary>A whole-batch generator as a session that admits no one once started.</summary>
+    private static GenerateSession Whole(Func<IReadOnlyList<GenerateRequest>, IReadOnlyList<GenerateResponse>> generate) => (first, _, done) =>
+    {
+        var responses = generate(first);
+        if (responses.Count != first.Count)
+            throw new InvalidOperationException($"generation returned {responses.Count} responses for {first.Count} requests");
+        for (var i = 0; i < responses.Count; i++) done(i, responses[i]);
+    };
+
     private void Run()
     {
         var reader = _requests.Reader;
@@ -91,6 +121,14 @@ public sealed class GenerateBatcher : IAsyncDisposable
         while (true)
         {
             batch.Clear();
+            // Requests that could not join the last session start the next one, without waiting for the window.
+            batch.AddRange(_deferred.Take(_maxBatch));
+            _deferred.RemoveRange(0, batch.Count);
+            if (batch.Count > 0)
+            {
+                RunBatch(batch);
+                continue;
+            }
             try
             {
                 if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) return;
@@ -128,40 +166,73 @@ public sealed class GenerateBatcher : IAsyncDisposable
 
     private void RunBatch(List<Pending> batch)
     {
+        var admitted = new List<Pending>(batch);
+        var served = 0;
         try
         {
-            IReadOnlyList<GenerateResponse> responses = [];
-            long version = 0;
             var started = 0L;
             void Generate()
             {
                 started = Stopwatch.GetTimestamp();
                 foreach (var p in batch) _queueSeconds.Record(Stopwatch.GetElapsedTime(p.Received, started).TotalSeconds);
-                (responses, version) = _gate.Read(v => (_generate(batch.Select(p => p.Request).ToList()), v));
+                _gate.Read(version =>
+                {
+                    _generate([.. batch.Select(p => p.Request)], More, (i, response) =>
+                    {
+                        response.PolicyVersion = version;
+                        _generatedTokens.Add(response.TokenIds.Count);
+                        served++;
+                        admitted[i].Completion.TrySetResult(response);
+                    });
+                    return version;
+                });
             }
             if (_torchThread is null) Generate();
             else _torchThread(Generate);
-            if (responses.Count != batch.Count)
-                throw new InvalidOperationException($"generation returned {responses.Count} responses for {batch.Count} requests");
+            if (served != admitted.Count)
+                throw new InvalidOperationException($"generation answered {served} of {admitted.Count} requests");
             _batchSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            _batchSize.Record(batch.Count);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                responses[i].PolicyVersion = version;
-                _generatedTokens.Add(responses[i].TokenIds.Count);
-                batch[i].Completion.TrySetResult(responses[i]);
-            }
+            _batchSize.Record(admitted.Count);
             Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _requestsServed, batch.Count);
+            Interlocked.Add(ref _requestsServed, admitted.Count);
             lock (_sizes)
             {
-                _sizes.Enqueue(batch.Count);
+                _sizes.Enqueue(admitted.Count);
                 if (_sizes.Count > 1024) _sizes.Dequeue();
             }
         }
         catch (Exception e)
         {
-            foreach (var p in batch) p.Completion.TrySetException(e);
+            foreach (var p in admitted) p.Completion.TrySetException(e);
+        }
+
+        // Between decode steps: requests that arrived meanwhile join, up to maxBatch rows, unless work waits.
+        IReadOnlyList<GenerateRequest> More(int generating, Func<GenerateRequest, bool> fits)
+        {
+            if (_windDown()) return [];
+            var room = _maxBatch - generating;
+            var joining = new List<GenerateRequest>();
+            var now = Stopwatch.GetTimestamp();
+            void Join(Pending p)
+            {
+                _queueSeconds.Record(Stopwatch.GetElapsedTime(p.Received, now).TotalSeconds);
+                admitted.Add(p);
+                joining.Add(p.Request);
+            }
+            for (var i = 0; i < _deferred.Count && joining.Count < room; i++)
+            {
+                if (!fits(_deferred[i].Request)) continue;
+                Join(_deferred[i]);
+                _deferred.RemoveAt(i--);
+            }
+            while (joining.Count < room && _requests.Reader.TryRead(out var p))
+            {
+                Interlocked.Decrement(ref _waiting);
+                if (p.CancellationToken.IsCancellationRequested) p.Completion.TrySetCanceled(p.CancellationToken);
+                else if (fits(p.Request)) Join(p);
+                else _deferred.Add(p);
+            }
+            return joining;
         }
     }
 
@@ -169,9 +240,14 @@ public sealed class GenerateBatcher : IAsyncDisposable
     {
         _requests.Writer.TryComplete();
         await Task.Run(() => _thread.Join()).ConfigureAwait(false);
-        while (_requests.Reader.TryRead(out var p))
+        foreach (var p in _deferred.Concat(Drain()))
             p.Completion.TrySetException(new ObjectDisposedException(nameof(GenerateBatcher), "the policy server shut down"));
         _meter.Dispose();
+
+        IEnumerable<Pending> Drain()
+        {
+            while (_requests.Reader.TryRead(out var p)) yield return p;
+        }
     }
 
     private sealed record Pending(GenerateRequest Request, CancellationToken CancellationToken)

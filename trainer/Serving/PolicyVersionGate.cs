@@ -13,6 +13,9 @@ public sealed class PolicyVersionGate(long initialVersion) : IDisposable
 
     public long Version => Interlocked.Read(ref _version);
 
+    /// <summary>An update is waiting for the generation in flight to end (a long generation should wind down).</summary>
+    public bool UpdateWaiting => _lock.WaitingWriteCount > 0;
+
     /// <summary>Runs <paramref name="read"/> with the weights fixed; it receives the version they hold.</summary>
     public T Read<T>(Func<long, T> read)
     {

@@ -22,6 +22,9 @@ public sealed class LearnerThread : IDisposable
         _thread.Start();
     }
 
+    /// <summary>Work queued behind what runs now (a generation running on this thread should wind down for it).</summary>
+    public int Queued => _work.Count;
+
     /// <summary>Runs <paramref name="work"/> on the learner thread, after what was queued before it.</summary>
     public Task<T> RunAsync<T>(Func<T> work)
     {

@@ -132,8 +132,10 @@ public sealed class TrainerRun : IAsyncDisposable
         var backend = new GenerationBackend(generator, _options.Seed);
         // Generation runs on the learner thread too: on a CPU the two would fight over the same cores (measured on
         // `make run`: a 64-episode GRPO step took 31 s while generation ran beside it on its own OpenMP team).
-        _batcher = new GenerateBatcher(backend.Generate, Learner.Gate, _options.BatchWindow, _options.MaxGenerateBatch, _time,
-            Learner.Device.IsCuda ? null : _learnerThread.Run);
+        // Continuous batching: requests join the running session between decode steps; on the CPU the session winds
+        // down as soon as a learner step is queued behind it on the learner thread.
+        _batcher = new GenerateBatcher(backend.Session, Learner.Gate, _options.BatchWindow, _options.MaxGenerateBatch, _time,
+            Learner.Device.IsCuda ? null : _learnerThread.Run, Learner.Device.IsCuda ? null : () => _learnerThread.Queued > 0);
         var services = new List<ServerServiceDefinition>
         {
             Policy.BindService(new PolicyService(_batcher, Info, Learner.Policy.Config.ContextLength)),

@@ -109,4 +109,49 @@ public class GeneratorTests(TrainedMicroModel fixture) : IClassFixture<TrainedMi
         Assert.Empty(r[1].Tokens);
         Assert.Equal(FinishReason.Length, r[1].FinishReason);
     }
+
+    [Fact]
+    public void Requests_that_join_a_running_batch_get_what_they_get_alone_and_return_as_soon_as_they_end()
+    {
+        // Continuous batching: a long row runs; a short prompt joins at once, a longer prompt only once the batch's
+        // cache position has reached its length, and a sampled one joins too (more rows than the batch started with).
+        var longRow = Greedy("x=", 20);
+        var joiners = new List<GenerationRequest>
+        {
+            Greedy("x=", 12, "</code>"),
+            Greedy("q: <answer>", 12, "</answer>"),
+            new(TinyModels.Seq("x"), 10, Temperature: 1.5f, TopP: 0.95f, Seed: 77),
+        };
+        var waiting = new List<GenerationRequest>(joiners);
+        var admittedAt = new Dictionary<GenerationRequest, int>();
+        var order = new List<int>();
+        var results = new Dictionary<int, GenerationResult>();
+        var calls = 0;
+        _gen.Generate([longRow], (generating, fits) =>
+        {
+            calls++;
+            var now = waiting.Where(fits).ToList();
+            foreach (var r in now) { waiting.Remove(r); admittedAt[r] = calls; }
+            return now;
+        }, (i, r) => { order.Add(i); results[i] = r; });
+
+        Assert.Empty(waiting);
+        Assert.Equal(4, results.Count);
+        // The 12-token prompt could not join at the first step (the batch's cache held 3 positions).
+        Assert.Equal(1, admittedAt[joiners[0]]);
+        Assert.True(admittedAt[joiners[1]] > 1, $"joined at call {admittedAt[joiners[1]]}");
+        // Indices follow admission order; the short rows ended (and were reported) before the 20-token one.
+        Assert.Equal(0, order[^1]);
+        var byIndex = new List<GenerationRequest> { longRow };
+        byIndex.AddRange(joiners.OrderBy(r => admittedAt[r]).ThenBy(joiners.IndexOf));
+        for (var i = 0; i < byIndex.Count; i++)
+        {
+            var alone = _gen.Generate([byIndex[i]])[0];
+            Assert.Equal(alone.Tokens, results[i].Tokens);
+            Assert.Equal(alone.FinishReason, results[i].FinishReason);
+            for (var k = 0; k < alone.LogProbs.Length; k++) Assert.Equal(alone.LogProbs[k], results[i].LogProbs[k], 3);
+        }
+        Assert.Equal("6*7</code>", results[byIndex.IndexOf(joiners[0])].Text);
+        Assert.Equal("5</answer>", results[byIndex.IndexOf(joiners[1])].Text);
+    }
 }

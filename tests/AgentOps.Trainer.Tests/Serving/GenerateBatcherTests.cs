@@ -118,4 +118,44 @@ public class GenerateBatcherTests
         var ok = await batcher.GenerateAsync(Request(1));
         Assert.Equal(1, ok.PolicyVersion);
     }
+
+    [Fact]
+    public async Task Requests_arriving_during_a_session_join_it_unless_the_session_winds_down_for_an_update()
+    {
+        // A fake session: every row ends 20 steps after it joined; between steps it asks for more.
+        using var gate = new PolicyVersionGate(3);
+        var windDown = false;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var batcher = new GenerateBatcher((first, more, done) =>
+        {
+            var rows = first.Select((r, i) => (Index: i, Request: r, Left: 20)).ToList();
+            var next = first.Count;
+            started.TrySetResult();
+            while (rows.Count > 0)
+            {
+                Thread.Sleep(5);
+                foreach (var r in more(rows.Count, _ => true)) rows.Add((next++, r, 20));
+                rows = rows.Select(r => r with { Left = r.Left - 1 }).ToList();
+                foreach (var r in rows.Where(r => r.Left == 0)) done(r.Index, new GenerateResponse { TokenIds = { r.Request.PromptTokenIds[0] } });
+                rows.RemoveAll(r => r.Left == 0);
+            }
+        }, gate, TimeSpan.FromMilliseconds(1), maxBatch: 8, windDown: () => Volatile.Read(ref windDown));
+
+        var a = batcher.GenerateAsync(Request(1));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var b = batcher.GenerateAsync(Request(2));
+        Assert.Equal([1, 2], (await Task.WhenAll(a, b).WaitAsync(TimeSpan.FromSeconds(30))).Select(r => r.TokenIds[0]));
+        Assert.Equal(1, batcher.Batches); // b joined a's session
+        Assert.All(await Task.WhenAll(a, b), r => Assert.Equal(3, r.PolicyVersion));
+
+        started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var c = batcher.GenerateAsync(Request(3));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Volatile.Write(ref windDown, true);
+        var d = batcher.GenerateAsync(Request(4));
+        Assert.Equal(3, (await c.WaitAsync(TimeSpan.FromSeconds(30))).TokenIds[0]);
+        Volatile.Write(ref windDown, false);
+        Assert.Equal(4, (await d.WaitAsync(TimeSpan.FromSeconds(30))).TokenIds[0]);
+        Assert.Equal(3, batcher.Batches); // d waited for a session of its own
+    }
 }
