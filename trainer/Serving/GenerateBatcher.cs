@@ -64,9 +64,10 @@ public sealed class GenerateBatcher : IAsyncDisposable
         _window = window;
         _maxBatch = maxBatch;
         _batchSize = _meter.CreateHistogram("agentops_policy_generate_batch_size", unit: "{request}",
-            description: "Requests per batched generation.", advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128] });
+            description: "Requests served per generation session (the first batch and every request that joined it).",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
         _batchSeconds = _meter.CreateHistogram<double>("agentops_policy_generate_batch_duration", unit: "s",
-            description: "Wall time of one batched generation (prefill and every decode step, until its longest row ends).");
+            description: "Wall time of one generation session (from its first prefill until its last row ends).");
         _queueSeconds = _meter.CreateHistogram<double>("agentops_policy_generate_queue_duration", unit: "s",
             description: "Time a request waited before its batch started (behind the batch running, a learner step, or the batching window).");
         _generatedTokens = _meter.CreateCounter<long>("agentops_policy_generated_tokens", unit: "{token}", description: "Tokens generated for Generate calls.");
