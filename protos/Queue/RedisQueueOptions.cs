@@ -16,9 +16,11 @@ public sealed record RedisQueueOptions
     /// <summary>How long a trajectory id is remembered for idempotency (<c>SET ... EX</c>).</summary>
     public TimeSpan IdempotencyTtl { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>A command with no answer by then fails with <see cref="QueueUnavailableException"/> (a blocking read: its
-    /// wait plus this); also the limit for dialling Redis.</summary>
+    /// <summary>A command with no answer by then fails with <see cref="QueueUnavailableException"/>.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Pause between non-blocking <c>XREADGROUP</c> polls while a read waits (no BLOCK on the shared multiplexer).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Target size of one read reply; reads ask for as many entries as fit (at least one) and loop up to maxCount.</summary>
     public int MaxReplyBytes { get; init; } = 256 * 1024;
@@ -32,7 +34,7 @@ public sealed record RedisQueueOptions
     /// 4 KiB took 9-39 ms as one 256 KiB script and 4.2-4.6 ms as 64 KiB scripts sent together.</summary>
     public int MaxAppendBatchBytes { get; init; } = 64 * 1024;
 
-    /// <summary>Clock for command timeouts (read waits are XREADGROUP BLOCK and idle times are Redis's own clock).</summary>
+    /// <summary>Clock for read waits and poll pauses (idle times are Redis's own clock).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     public string StreamKey => $"agentops:{{{RunId}}}:trajectories";

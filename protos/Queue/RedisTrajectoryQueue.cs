@@ -1,8 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using AgentOps.Protos.Queue.Resp;
 using AgentOps.Protos.V1;
 using Google.Protobuf;
 using StackExchange.Redis;
@@ -15,12 +11,8 @@ namespace AgentOps.Protos.Queue;
 /// Appends are idempotent by trajectory id through one Lua script per batch (per trajectory: EXISTS id key, XADD
 /// MAXLEN ~, SET id key EX).
 /// Entries that are not Trajectories go to <c>agentops:{run}:dead</c> (see <see cref="DeadLettered"/>).
-/// The hot path does not go through StackExchange.Redis 1.2.6, which costs far more CPU than Redis itself on these
-/// commands (measured: 120 µs/append and 75 µs/read of a 4 KiB trajectory, 885 / 691 µs at 64 KiB, against ~30 µs of
-/// redis-server): appends (EVALSHA) and acks go over our own pipelined RESP connection, and reads are XREADGROUP
-/// with BLOCK over a second, dedicated one, so a blocked read stalls no other command. Both connect to the
-/// multiplexer's endpoint (same password and database) on first use. The multiplexer serves the rest: group
-/// creation, XINFO GROUPS (lag, pending), XAUTOCLAIM, dead letters.
+/// Reads are non-blocking XREADGROUP polls: StackExchange.Redis 1.2.6 pipelines every caller on one socket, so a
+/// BLOCK there would stall every other command. Lag and pending come from XINFO GROUPS; reclaim is XAUTOCLAIM.
 /// Connection failures and timeouts surface as <see cref="QueueUnavailableException"/>.
 /// </summary>
 public sealed class RedisTrajectoryQueue : ITrajectoryQueue
@@ -29,12 +21,8 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
     private readonly bool _ownsConnection;
     private readonly RedisQueueOptions _options;
     private readonly RedisKey _stream;
-    private readonly RespClient _commands;
-    private readonly RespClient _reads;
     private volatile bool _groupReady;
     private long _averageEntryBytes = 4096;
-    private static readonly byte[] AppendScript = Encoding.UTF8.GetBytes(RedisStreamScripts.AppendBatch);
-    private static readonly string AppendScriptSha = Convert.ToHexStringLower(SHA1.HashData(AppendScript));
 
     /// <param name="redis">A shared multiplexer (not disposed by the queue).</param>
     public RedisTrajectoryQueue(ConnectionMultiplexer redis, RedisQueueOptions options)
@@ -57,9 +45,6 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         _options = options;
         _ownsConnection = ownsConnection;
         _stream = options.StreamKey;
-        var endpoint = RespEndpoint.FromConfiguration(redis.Configuration);
-        _commands = new RespClient(endpoint, options.CommandTimeout, options.TimeProvider);
-        _reads = new RespClient(endpoint, options.CommandTimeout, options.TimeProvider);
     }
 
     public RedisQueueOptions Options => _options;
@@ -100,145 +85,102 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         foreach (var t in trajectories) QueueArguments.CheckTrajectory(t);
         cancellationToken.ThrowIfCancellationRequested();
         if (trajectories.Count == 0) return [];
-        // Parts of at most MaxAppendBatch trajectories / MaxAppendBatchBytes, sent together (pipelined on one connection).
+        var payloads = new byte[trajectories.Count][];
+        for (var i = 0; i < payloads.Length; i++) payloads[i] = trajectories[i].ToByteArray();
+        // Parts of at most MaxAppendBatch trajectories / MaxAppendBatchBytes, sent together (the multiplexer pipelines them).
         var parts = new List<(int Start, int Count)>();
         var partStart = 0;
         var partBytes = 0L;
-        var sizes = new int[trajectories.Count];
-        for (var i = 0; i < trajectories.Count; i++)
+        for (var i = 0; i < payloads.Length; i++)
         {
-            var size = sizes[i] = trajectories[i].CalculateSize();
             var count = i - partStart;
-            if (count > 0 && (count == _options.MaxAppendBatch || partBytes + size > _options.MaxAppendBatchBytes))
+            if (count > 0 && (count == _options.MaxAppendBatch || partBytes + payloads[i].Length > _options.MaxAppendBatchBytes))
             {
                 parts.Add((partStart, count));
                 partStart = i;
                 partBytes = 0;
             }
-            partBytes += size;
+            partBytes += payloads[i].Length;
         }
-        parts.Add((partStart, trajectories.Count - partStart));
-        var results = await Task.WhenAll(parts.Select(p => AppendPartAsync(trajectories, sizes, p.Start, p.Count, cancellationToken))).ConfigureAwait(false);
-        var outcomes = new AppendOutcome[trajectories.Count];
+        parts.Add((partStart, payloads.Length - partStart));
+        var results = await Task.WhenAll(parts.Select(p => AppendPartAsync(trajectories, payloads, p.Start, p.Count, cancellationToken))).ConfigureAwait(false);
+        var outcomes = new AppendOutcome[payloads.Length];
         for (var p = 0; p < parts.Count; p++)
             for (var j = 0; j < parts[p].Count; j++)
-                outcomes[parts[p].Start + j] = results[p][j].AsInteger() == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
+                outcomes[parts[p].Start + j] = (long)results[p][j] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
         return outcomes;
     }
 
-    /// <summary>EVALSHA of the append script (EVAL once when Redis answers NOSCRIPT: restarted, or SCRIPT FLUSH),
-    /// each payload serialized straight into the command.</summary>
-    private async Task<RespReply[]> AppendPartAsync(IReadOnlyList<Trajectory> trajectories, int[] sizes, int start, int count, CancellationToken cancellationToken)
+    private async Task<RedisResult[]> AppendPartAsync(IReadOnlyList<Trajectory> trajectories, byte[][] payloads, int start, int count, CancellationToken cancellationToken)
     {
-        var what = count == 1 ? $"append trajectory \"{trajectories[start].TrajectoryId}\"" : $"append {count} trajectories (\"{trajectories[start].TrajectoryId}\" first)";
-        var reply = await RunResp(_commands, what, AppendCommand(trajectories, sizes, start, count, byHash: true), _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-        if (reply.IsError && reply.Text!.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            reply = await RunResp(_commands, what, AppendCommand(trajectories, sizes, start, count, byHash: false), _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-        if (reply.IsError) throw Refused(what, reply);
-        var outcomes = reply.AsArray();
-        if (outcomes.Length != count) throw new InvalidDataException($"redis answered {what} with {outcomes.Length} outcomes");
-        return outcomes;
-    }
-
-    private ArrayBufferWriter<byte> AppendCommand(IReadOnlyList<Trajectory> trajectories, int[] sizes, int start, int count, bool byHash)
-    {
-        // Sized up front: a buffer that grows by doubling copies a 64 KiB command several times.
-        var capacity = 512 + RespWriter.BulkSize(AppendScript.Length);
-        for (var j = start; j < start + count; j++) capacity += RespWriter.BulkSize(sizes[j]) + 2 * RespWriter.BulkSize(3 * trajectories[j].TrajectoryId.Length + _options.IdKey("").Length);
-        var command = new ArrayBufferWriter<byte>(capacity);
-        RespWriter.ArrayHeader(command, 3 + (count + 1) + 2 + 2 * count);
-        RespWriter.Bulk(command, byHash ? "EVALSHA"u8 : "EVAL"u8);
-        if (byHash) RespWriter.Bulk(command, AppendScriptSha);
-        else RespWriter.Bulk(command, AppendScript);
-        RespWriter.Bulk(command, count + 1);
-        RespWriter.Bulk(command, (string)_stream!);
-        for (var j = 0; j < count; j++) RespWriter.Bulk(command, _options.IdKey(trajectories[start + j].TrajectoryId));
-        RespWriter.Bulk(command, _options.MaxLength);
-        RespWriter.Bulk(command, (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds));
+        var keys = new RedisKey[count + 1];
+        var args = new RedisValue[2 + 2 * count];
+        keys[0] = _stream;
+        args[0] = _options.MaxLength;
+        args[1] = (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds);
         for (var j = 0; j < count; j++)
         {
-            RespWriter.Bulk(command, trajectories[start + j].TrajectoryId);
-            RespWriter.Bulk(command, trajectories[start + j], sizes[start + j]);
+            var id = trajectories[start + j].TrajectoryId;
+            keys[j + 1] = _options.IdKey(id);
+            args[2 + 2 * j] = id;
+            args[3 + 2 * j] = payloads[start + j];
         }
-        return command;
+        var what = count == 1 ? $"append trajectory \"{trajectories[start].TrajectoryId}\"" : $"append {count} trajectories (\"{trajectories[start].TrajectoryId}\" first)";
+        var result = await Run(what, db => db.ScriptEvaluateAsync(RedisStreamScripts.AppendBatch, keys, args), cancellationToken).ConfigureAwait(false);
+        return (RedisResult[])result!;
     }
 
     public async Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default)
     {
         QueueArguments.CheckRead(consumer, maxCount);
-        cancellationToken.ThrowIfCancellationRequested();
         await EnsureGroupAsync(cancellationToken).ConfigureAwait(false);
-        // BLOCK waits on Redis's clock (whole milliseconds, at least 1; 0 would mean forever).
-        var blockMs = wait > TimeSpan.Zero ? Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds)) : 0;
-        var batch = new List<QueueEntry>();
-        var pipelined = 1; // the first reply probes (and blocks); when it comes back full, the rest of maxCount goes out at once
-        while (batch.Count < maxCount)
+        var time = _options.TimeProvider;
+        var started = time.GetTimestamp();
+        var pause = TimeSpan.FromMilliseconds(1);
+        while (true)
         {
-            var perReply = EntriesPerReply();
-            var counts = new List<int>();
-            for (var rest = maxCount - batch.Count; rest > 0 && counts.Count < pipelined; rest -= counts[^1]) counts.Add(Math.Min(rest, perReply));
-            var block = batch.Count == 0 ? blockMs : 0;
-            // XREADGROUP > calls pipelined on one connection run in order, each taking the next entries.
-            var replies = await Task.WhenAll(counts.Select((count, i) => ReadGroupAsync(consumer, count, i == 0 ? block : 0, cancellationToken))).ConfigureAwait(false);
-            var raw = new List<RawEntry>();
-            var drained = false;
-            for (var i = 0; i < replies.Length; i++)
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = new List<QueueEntry>();
+            var read = 0;
+            var pipelined = 1; // the first reply probes; when it comes back full, the rest of maxCount goes out at once
+            while (read < maxCount)
             {
-                // [[stream, [[id, [field, value, ...]], ...]]] or nil when nothing came within BLOCK.
-                var entries = replies[i].Kind == RespKind.Null || replies[i].AsArray().Length == 0 ? [] : replies[i].AsArray()[0].AsArray()[1].AsArray();
-                foreach (var e in entries) raw.Add(RawEntry.From(e));
-                drained |= entries.Length < counts[i];
+                var perReply = EntriesPerReply();
+                var counts = new List<int>();
+                for (var rest = maxCount - read; rest > 0 && counts.Count < pipelined; rest -= counts[^1]) counts.Add(Math.Min(rest, perReply));
+                // XREADGROUP > calls pipelined on one connection run in order, each taking the next entries: one round
+                // trip for the whole batch instead of one per reply-sized part.
+                var replies = await Task.WhenAll(counts.Select(count => RunGroupCommand("XREADGROUP",
+                    ["GROUP", _options.Group, consumer, "COUNT", count, "STREAMS", (string)_stream!, ">"], cancellationToken))).ConfigureAwait(false);
+                var raw = new List<RedisResult>();
+                var drained = false;
+                for (var i = 0; i < replies.Length; i++)
+                {
+                    var result = replies[i];
+                    var entries = result.IsNull || ((RedisResult[])result!).Length == 0 ? [] : (RedisResult[])((RedisResult[])((RedisResult[])result!)[0]!)[1]!;
+                    raw.AddRange(entries);
+                    drained |= entries.Length < counts[i];
+                }
+                read += raw.Count;
+                batch.AddRange((await ParseOrDeadLetterAsync(raw, cancellationToken).ConfigureAwait(false)).Select(e => new QueueEntry(e.EntryId, e.Trajectory, 1)));
+                if (drained) break;
+                pipelined = int.MaxValue;
             }
-            batch.AddRange((await ParseOrDeadLetterAsync(raw, cancellationToken).ConfigureAwait(false)).Select(e => new QueueEntry(e.EntryId, e.Trajectory, 1)));
-            if (drained) break;
-            pipelined = int.MaxValue;
+            if (batch.Count > 0) return batch;
+            var left = wait - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) return [];
+            // Short, growing pauses up to PollInterval: an entry appended right after an empty poll is seen within ~1 ms.
+            pause = TimeSpan.FromTicks(Math.Min(Math.Min(pause.Ticks * 2, _options.PollInterval.Ticks), left.Ticks));
+            await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
         }
-        return batch;
-    }
-
-    private async Task<RespReply> ReadGroupAsync(string consumer, int count, long blockMs, CancellationToken cancellationToken)
-    {
-        var command = new ArrayBufferWriter<byte>(256);
-        RespWriter.ArrayHeader(command, blockMs > 0 ? 11 : 9);
-        RespWriter.Bulk(command, "XREADGROUP"u8);
-        RespWriter.Bulk(command, "GROUP"u8);
-        RespWriter.Bulk(command, _options.Group);
-        RespWriter.Bulk(command, consumer);
-        RespWriter.Bulk(command, "COUNT"u8);
-        RespWriter.Bulk(command, count);
-        if (blockMs > 0)
-        {
-            RespWriter.Bulk(command, "BLOCK"u8);
-            RespWriter.Bulk(command, blockMs);
-        }
-        RespWriter.Bulk(command, "STREAMS"u8);
-        RespWriter.Bulk(command, (string)_stream!);
-        RespWriter.Bulk(command, ">"u8);
-        var timeout = _options.CommandTimeout + TimeSpan.FromMilliseconds(blockMs);
-        var reply = await RunResp(_reads, "XREADGROUP", command, timeout, cancellationToken, closeOnCancel: blockMs > 0).ConfigureAwait(false);
-        if (reply.IsError && reply.Text!.StartsWith("NOGROUP", StringComparison.Ordinal))
-        {
-            // Redis restarted without persistence: recreate the group once and read again.
-            _groupReady = false;
-            await EnsureGroupAsync(cancellationToken).ConfigureAwait(false);
-            reply = await RunResp(_reads, "XREADGROUP", command, timeout, cancellationToken, closeOnCancel: blockMs > 0).ConfigureAwait(false);
-        }
-        if (reply.IsError) throw Refused("XREADGROUP", reply);
-        return reply;
     }
 
     public async Task AcknowledgeAsync(IReadOnlyCollection<QueueEntry> entries, CancellationToken cancellationToken = default)
     {
         if (entries.Count == 0) return;
-        var command = new ArrayBufferWriter<byte>(64 + entries.Count * 24);
-        RespWriter.ArrayHeader(command, 3 + entries.Count);
-        RespWriter.Bulk(command, "XACK"u8);
-        RespWriter.Bulk(command, (string)_stream!);
-        RespWriter.Bulk(command, _options.Group);
-        foreach (var e in entries) RespWriter.Bulk(command, e.EntryId);
-        var what = $"acknowledge {entries.Count} entries";
-        var reply = await RunResp(_commands, what, command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-        if (reply.IsError) throw Refused(what, reply);
+        var args = new List<object>(entries.Count + 2) { (string)_stream!, _options.Group };
+        args.AddRange(entries.Select(e => (object)e.EntryId));
+        await Run($"acknowledge {entries.Count} entries", db => db.ExecuteAsync("XACK", args), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<QueueEntry>> ClaimAbandonedAsync(string consumer, TimeSpan minIdle, int maxCount, CancellationToken cancellationToken = default)
@@ -258,7 +200,7 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         }
         while (cursor != "0-0" && claimed.Count < maxCount);
         if (claimed.Count == 0) return [];
-        var parsed = await ParseOrDeadLetterAsync(claimed.Select(RawEntry.From).ToList(), cancellationToken).ConfigureAwait(false);
+        var parsed = await ParseOrDeadLetterAsync(claimed, cancellationToken).ConfigureAwait(false);
         if (parsed.Count == 0) return [];
         var counts = await DeliveryCountsAsync(consumer, parsed.Select(e => e.EntryId).ToList(), cancellationToken).ConfigureAwait(false);
         return parsed.Select(e => new QueueEntry(e.EntryId, e.Trajectory, counts.GetValueOrDefault(e.EntryId, 2))).ToList();
@@ -290,11 +232,10 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         return new QueueStats(length, 0, length);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        await _reads.DisposeAsync().ConfigureAwait(false);
-        await _commands.DisposeAsync().ConfigureAwait(false);
         if (_ownsConnection) _redis.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private async Task<Dictionary<string, long>> DeliveryCountsAsync(string consumer, List<string> ids, CancellationToken cancellationToken)
@@ -323,12 +264,23 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
     /// is a dead letter: moved to <see cref="RedisQueueOptions.DeadStreamKey"/> and acknowledged in one script, then
     /// reported through <see cref="DeadLettered"/> — it must not stop the trainer, and it must not vanish either.
     /// </summary>
-    private async Task<List<(string EntryId, Trajectory Trajectory)>> ParseOrDeadLetterAsync(List<RawEntry> raw, CancellationToken cancellationToken)
+    private async Task<List<(string EntryId, Trajectory Trajectory)>> ParseOrDeadLetterAsync(IEnumerable<RedisResult> raw, CancellationToken cancellationToken)
     {
-        var good = new List<(string, Trajectory)>(raw.Count);
+        var good = new List<(string, Trajectory)>();
         List<(DeadLetter Letter, byte[] Payload)>? dead = null;
-        foreach (var (entryId, trajectoryId, payload) in raw)
+        foreach (var r in raw)
         {
+            var e = (RedisResult[])r!;
+            var entryId = (string)e[0]!;
+            var fields = (RedisResult[])e[1]!;
+            byte[]? payload = null;
+            string? trajectoryId = null;
+            for (var i = 0; i + 1 < fields.Length; i += 2)
+            {
+                var name = (string)fields[i]!;
+                if (name == "p") payload = (byte[])fields[i + 1]!;
+                else if (name == "id") trajectoryId = (string)fields[i + 1]!;
+            }
             if (payload is null)
             {
                 (dead ??= []).Add((new DeadLetter(entryId, trajectoryId, $"stream entry {entryId} has no field \"p\" (the serialized Trajectory)", 0), []));
@@ -373,13 +325,15 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
     private async Task EnsureGroupAsync(CancellationToken cancellationToken)
     {
         if (_groupReady) return;
-        // From id 0: entries appended before the trainer first read are delivered too. Over the reads' own connection,
-        // which is up whenever the read that needs the group can run (the multiplexer may still be reconnecting).
-        var command = new ArrayBufferWriter<byte>(128);
-        RespWriter.ArrayHeader(command, 6);
-        foreach (var arg in new[] { "XGROUP", "CREATE", (string)_stream!, _options.Group, "0", "MKSTREAM" }) RespWriter.Bulk(command, arg);
-        var reply = await RunResp(_reads, "XGROUP CREATE", command, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-        if (reply.IsError && !reply.Text!.StartsWith("BUSYGROUP", StringComparison.Ordinal)) throw Refused("XGROUP CREATE", reply); // BUSYGROUP: exists already
+        try
+        {
+            // From id 0: entries appended before the trainer first read are delivered too.
+            await Run("XGROUP CREATE", db => db.ExecuteAsync("XGROUP", "CREATE", (string)_stream!, _options.Group, "0", "MKSTREAM"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // exists already
+        }
         _groupReady = true;
     }
 
@@ -405,65 +359,6 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         }
     }
 
-    /// <summary>One command over a RESP connection; connection failures and timeouts become <see cref="QueueUnavailableException"/>,
-    /// a LOADING answer too (Redis is reading its AOF after a restart). Other error replies are returned.</summary>
-    private async Task<RespReply> RunResp(RespClient client, string what, ArrayBufferWriter<byte> command, TimeSpan timeout, CancellationToken cancellationToken, bool closeOnCancel = false)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        RespReply reply;
-        try
-        {
-            reply = await client.SendAsync(command, timeout, cancellationToken, closeOnCancel).ConfigureAwait(false);
-        }
-        catch (TimeoutException e)
-        {
-            throw Unavailable(what, $"no answer within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s", e);
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidDataException or ObjectDisposedException && !cancellationToken.IsCancellationRequested)
-        {
-            throw Unavailable(what, e.Message, e);
-        }
-        if (reply.IsError && reply.Text!.StartsWith("LOADING", StringComparison.Ordinal)) throw Unavailable(what, reply.Text, null);
-        return reply;
-    }
-
-    private InvalidOperationException Refused(string what, RespReply reply) =>
-        new($"redis {_commands.Endpoint}: {what} on stream {_options.StreamKey} was refused: {reply.Text}");
-
-    private QueueUnavailableException Unavailable(string what, string why, Exception? inner) =>
+    private QueueUnavailableException Unavailable(string what, string why, Exception inner) =>
         new($"redis {string.Join(",", _redis.GetEndPoints().Select(e => e.ToString()))}: {what} on stream {_options.StreamKey} failed: {why}; retry (appends are idempotent by trajectory id)", inner);
-}
-
-/// <summary>A stream entry as Redis returned it: [id, [field, value, ...]] with the fields we write ("id", "p").</summary>
-internal readonly record struct RawEntry(string EntryId, string? TrajectoryId, byte[]? Payload)
-{
-    public static RawEntry From(RespReply entry)
-    {
-        var parts = entry.AsArray();
-        var fields = parts[1].Kind == RespKind.Null ? [] : parts[1].AsArray();
-        string? id = null;
-        byte[]? payload = null;
-        for (var i = 0; i + 1 < fields.Length; i += 2)
-        {
-            var name = fields[i].Bulk;
-            if (name is [(byte)'p']) payload = fields[i + 1].Bulk;
-            else if (name is [(byte)'i', (byte)'d']) id = fields[i + 1].AsString();
-        }
-        return new RawEntry(parts[0].AsString(), id, payload);
-    }
-
-    public static RawEntry From(RedisResult entry)
-    {
-        var e = (RedisResult[])entry!;
-        var fields = (RedisResult[])e[1]!;
-        string? id = null;
-        byte[]? payload = null;
-        for (var i = 0; i + 1 < fields.Length; i += 2)
-        {
-            var name = (string)fields[i]!;
-            if (name == "p") payload = (byte[])fields[i + 1]!;
-            else if (name == "id") id = (string)fields[i + 1]!;
-        }
-        return new RawEntry((string)e[0]!, id, payload);
-    }
 }

@@ -43,21 +43,6 @@ public sealed class RedisTrajectoryQueueTests(RedisFixture redis) : TrajectoryQu
     }
 
     [Fact]
-    public async Task Appends_survive_a_script_cache_flush_and_a_blocked_read_does_not_hold_them_up()
-    {
-        var run = "flush-" + Guid.NewGuid().ToString("N")[..8];
-        await using var q = new RedisTrajectoryQueue(redis.Connection, new RedisQueueOptions { RunId = run });
-        Assert.Equal(AppendOutcome.Appended, await q.AppendAsync(Trajectories.Make("f-1")));
-        Assert.StartsWith("+OK", await redis.Server.CommandAsync("SCRIPT", "FLUSH")); // EVALSHA now answers NOSCRIPT
-        Assert.Single(await q.ReadAsync("c1", 10, TimeSpan.Zero));
-        var reading = q.ReadAsync("c1", 10, TimeSpan.FromSeconds(30)); // XREADGROUP BLOCK on the reads' connection
-        await Task.Delay(100);
-        Assert.False(reading.IsCompleted);
-        Assert.Equal([AppendOutcome.Appended, AppendOutcome.Duplicate], await q.AppendBatchAsync([Trajectories.Make("f-2"), Trajectories.Make("f-1")]).WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal("f-2", Assert.Single(await reading.WaitAsync(TimeSpan.FromSeconds(30))).Trajectory.TrajectoryId);
-    }
-
-    [Fact]
     public void Redis_url_is_turned_into_a_configuration()
     {
         Assert.Equal("redis.svc:6380,password=s3cr:t,defaultDatabase=2", RedisTrajectoryQueue.ToConfiguration("redis://:s3cr%3At@redis.svc:6380/2"));
