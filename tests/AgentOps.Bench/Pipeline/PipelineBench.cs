@@ -39,9 +39,9 @@ public sealed class PipelineBench : IBench
             var template = SampleTrajectories.Valid("template", Run, approxBytes: size);
             var label = $"{size / 1024} KiB";
             // Warm-up, not timed: rounds through the same path for at least WarmUp, so the timed run measures optimized code
-            // as a long-running gateway runs it, not the first seconds of a process (tiered JIT with PGO). Measured with 4 KiB
-            // at load 6-7: timed right after start 364 µs CPU/traj and 2,289 traj/s; after one 12,000 round 236 µs / 3,563;
-            // after three 148 µs / 4,870 (with TieredCompilation=0 from the start: 142 µs / 4,722).
+            // as a long-running gateway runs it, not the first seconds of a process (tiered JIT with PGO). Measured with 4 KiB:
+            // timed right after start 541 µs CPU/traj and 1,845 traj/s (load 10); after 10 s of warm-up 174-201 µs and
+            // 5,305-6,670 traj/s (load 8.6-8.9).
             var warm = Stopwatch.StartNew();
             var rounds = 0;
             while (warm.Elapsed < WarmUp) await EndToEndAsync(() => Redis(redis), template, count / 2, redis, $"warmup{rounds++}-");
