@@ -68,44 +68,28 @@ public sealed class TrajectoryPusherTests
         Assert.Equal(Enumerable.Range(0, 200).Select(i => $"p-{i:D4}"), consumed.Order());
     }
 
-    [Fact]
-    public async Task Enqueue_waits_while_the_buffer_is_full_and_the_gateway_is_down_then_everything_arrives()
+    [Theory]
+    [InlineData(0)]
+    // The clean-clone CI hang: the pump woke after the first enqueue and took a batch of 1; with the gateway down it
+    // kept retrying that batch, so only 1 + 10 fitted and the 12th enqueue waited forever. An agent loop slower than
+    // the pump's wake-up makes that happen every time.
+    [InlineData(30)]
+    public async Task Enqueue_waits_while_the_buffer_is_full_and_the_gateway_is_down_then_everything_arrives(int agentLoopPauseMs)
     {
         var port = LoopbackPort.Next();
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
         var pusher = Pusher(channel, Fast(capacity: 10, batch: 5));
         await using var _ = pusher.DisposedWithin();
         // 10 buffered + 5 in flight (retrying against nothing). The pump may first take fewer than 5 (it sends
-        // what is there when it wakes; a slow agent loop gives it one at a time), but it refills its batch before
-        // each retry, so the first 15 are taken and the 16th must wait for space.
-        for (var i = 0; i < 15; i++) await pusher.EnqueueAsync(T(i)).Within();
-        var blocked = pusher.EnqueueAsync(T(15)).AsTask();
-        await Task.Delay(1000);
-        Assert.False(blocked.IsCompleted, "EnqueueAsync returned while the buffer was full and nothing could be pushed");
-
-        var gateway = await IngestGateway.StartAsync(port: port).Within();
-        await using var __ = gateway.DisposedWithin();
-        await blocked.Within();
-        await pusher.FlushAsync(Limit).Within();
-        Assert.Equal(Enumerable.Range(0, 16).Select(i => $"p-{i:D4}"), (await gateway.DrainIdsAsync().Within()).Order());
-    }
-
-    [Fact]
-    public async Task A_slow_agent_loop_still_fills_buffer_and_batch_while_the_gateway_is_down()
-    {
-        // The clean-clone CI hang: the pump woke after the first enqueue and took a batch of 1; with the gateway
-        // down it kept retrying that batch, so only 1 + 10 fitted and the 12th enqueue waited forever.
-        var port = LoopbackPort.Next();
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        var pusher = Pusher(channel, Fast(capacity: 10, batch: 5));
-        await using var _ = pusher.DisposedWithin();
+        // what is there when it wakes), but it refills its batch before each retry, so the first 15 are taken and
+        // the 16th must wait for space.
         for (var i = 0; i < 15; i++)
         {
             await pusher.EnqueueAsync(T(i)).Within();
-            await Task.Delay(30); // slower than the pump wakes up
+            if (agentLoopPauseMs > 0) await Task.Delay(agentLoopPauseMs);
         }
         var blocked = pusher.EnqueueAsync(T(15)).AsTask();
-        await Task.Delay(500);
+        await Task.Delay(1000);
         Assert.False(blocked.IsCompleted, "EnqueueAsync returned while buffer and batch were full and nothing could be pushed");
 
         var gateway = await IngestGateway.StartAsync(port: port).Within();
