@@ -12,4 +12,7 @@ internal static partial class PusherLog
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "the gateway refused the pusher for good: {Code} {Detail}")]
     public static partial void Fatal(ILogger logger, string code, string detail);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "the pusher's send loop failed and the pusher stopped")]
+    public static partial void Failed(ILogger logger, Exception exception);
 }

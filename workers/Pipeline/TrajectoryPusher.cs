@@ -38,7 +38,8 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     private long _enqueued;
     private long _done;
     private long _invalid;
-    private PushRejectedException? _fatal;
+    private Exception? _fatal;
+    private int _disposed;
 
     public TrajectoryPusher(TrajectoryIngest.TrajectoryIngestClient client, PusherOptions? options = null, PusherMetrics? metrics = null, ILogger<TrajectoryPusher>? logger = null)
     {
@@ -108,9 +109,9 @@ public sealed class TrajectoryPusher : IAsyncDisposable
             while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
                 batch.Clear();
-                while (batch.Count < _options.MaxBatch && reader.TryRead(out var t)) batch.Add(t);
+                TopUp(batch);
                 var started = _options.TimeProvider.GetTimestamp();
-                await PushBatchAsync(batch).ConfigureAwait(false);
+                await PushBatchAsync(batch, refill: batch).ConfigureAwait(false);
                 _metrics.Pushed(_options.TimeProvider.GetElapsedTime(started));
                 Interlocked.Add(ref _done, batch.Count);
                 Signal();
@@ -121,11 +122,29 @@ public sealed class TrajectoryPusher : IAsyncDisposable
         }
         catch (PushRejectedException e)
         {
-            _fatal = new PushRejectedException(e.Status, Pending);
+            Stop(new PushRejectedException(e.Status, Pending));
             PusherLog.Fatal(_logger, e.Status.StatusCode.ToString(), e.Status.Detail);
-            _buffer.Writer.TryComplete(_fatal);
-            Signal();
         }
+        catch (Exception e)
+        {
+            // A bug or a broken dependency must stop the pusher loudly: a dead pump would leave EnqueueAsync and
+            // FlushAsync waiting forever.
+            Stop(new InvalidOperationException($"the pusher's send loop failed ({e.GetType().Name}: {e.Message}); {Pending} trajectories are not stored", e));
+            PusherLog.Failed(_logger, e);
+        }
+    }
+
+    private void Stop(Exception fatal)
+    {
+        _fatal = fatal;
+        _buffer.Writer.TryComplete(fatal);
+        Signal();
+    }
+
+    /// <summary>Fills the batch from the buffer up to MaxBatch without waiting.</summary>
+    private void TopUp(List<Trajectory> batch)
+    {
+        while (batch.Count < _options.MaxBatch && _buffer.Reader.TryRead(out var t)) batch.Add(t);
     }
 
     private void Signal()
@@ -137,8 +156,12 @@ public sealed class TrajectoryPusher : IAsyncDisposable
         }
     }
 
-    /// <summary>Pushes until the gateway acknowledged the whole batch; splits it to isolate invalid trajectories.</summary>
-    private async Task PushBatchAsync(IReadOnlyList<Trajectory> batch)
+    /// <summary>
+    /// Pushes until the gateway acknowledged the whole batch; splits it to isolate invalid trajectories. Before a
+    /// retry, <paramref name="refill"/> (the pump's own batch) takes what arrived in the buffer meanwhile, so after
+    /// an outage the pusher holds BufferCapacity + MaxBatch trajectories and resends them in full batches.
+    /// </summary>
+    private async Task PushBatchAsync(IReadOnlyList<Trajectory> batch, List<Trajectory>? refill = null)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -174,6 +197,7 @@ public sealed class TrajectoryPusher : IAsyncDisposable
                     _metrics.Retry(status.StatusCode.ToString());
                     PusherLog.Retrying(_logger, batch.Count, status.StatusCode.ToString(), status.Detail, attempt, (long)delay.TotalMilliseconds);
                     await Task.Delay(delay, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                    if (refill != null) TopUp(refill);
                     break;
                 default:
                     throw new PushRejectedException(status, Pending);
@@ -233,6 +257,7 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     /// <summary>Stops at once, abandoning what is buffered: call <see cref="CompleteAsync"/> first to push it.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _buffer.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
         try { await _pump.ConfigureAwait(false); } catch (OperationCanceledException) { }

@@ -28,6 +28,26 @@ public sealed class TrajectoryIngestServiceTests
     }
 
     [Fact]
+    public async Task Stopping_the_gateway_with_a_client_stream_open_ends_within_the_grace_and_the_client_gets_a_status()
+    {
+        // A pusher holds its HTTP/2 connection (and maybe a half-sent stream) open: shutdown must not wait for it forever.
+        var server = await IngestServer.StartAsync();
+        using var call = server.Client.Push(IngestServer.Auth(), DateTime.UtcNow.AddMinutes(5));
+        await call.RequestStream.WriteAsync(Batch(1)[0]).WaitAsync(TimeSpan.FromSeconds(30));
+        using var idle = GrpcChannel.ForAddress(server.Host.Address); // a second connection with a stream open
+        using var idleCall = new TrajectoryIngest.TrajectoryIngestClient(idle).Push(IngestServer.Auth());
+        await idleCall.RequestStream.WriteAsync(Batch(1, "idle")[0]).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await server.Host.StopAsync(TimeSpan.FromSeconds(1)).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(15)); // 1 s grace, generous for a loaded box
+        var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(30)));
+        // Both are retried by TrajectoryPusher (a reset without its own stop counts as the gateway going away).
+        Assert.True(e.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled, $"got {e.Status}");
+        await server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task Push_acks_after_storing_and_a_retry_with_the_same_ids_is_acknowledged_as_duplicates()
     {
         await using var server = await IngestServer.StartAsync();
