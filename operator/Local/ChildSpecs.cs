@@ -39,7 +39,8 @@ public static class ChildSpecs
          "--port", plan.GatewayGrpcPort.ToString(), "--metrics-port", plan.GatewayMetricsPort.ToString(),
          "--max-backlog", plan.Manifest.QueueMaxBacklog.ToString(), "--max-length", plan.Manifest.QueueMaxLength.ToString(),
          "--environments", plan.Manifest.Environment],
-        StopOrder: 2, WorkerGrace);
+        StopOrder: 2, WorkerGrace,
+        new Dictionary<string, string> { [Reconcile.TrainingRunChildren.GatewayGcVariable] = Reconcile.TrainingRunChildren.GatewayGcValue });
 
     public static ChildSpec Executor(LocalRunPlan plan, int index, string token, string? directory = null) => new(
         $"executor-{index}", LocalBinaries.Find("agentops-workers", directory),

@@ -99,6 +99,11 @@ public static class TrainingRunChildren
             ("accessModes", Arr("ReadWriteOnce")),
             ("resources", Obj(("requests", Obj(("storage", o.CheckpointStorage))))))));
 
+    /// <summary>A 32 MiB gen0 budget for the gateway: its work is short-lived buffers per trajectory, and the pipeline
+    /// bench measured 4,365-4,857 trajectories/s with it against 4,002-4,149 without (3 alternating pairs, 4 KiB),
+    /// for ~32 MiB more memory.</summary>
+    public const string GatewayGcVariable = "DOTNET_GCgen0size", GatewayGcValue = "0x2000000";
+
     private static JsonObject Gateway(JsonObject owner, TrainingRun run, ReconcileOptions o, int replicas)
     {
         var name = owner.Name();
@@ -111,6 +116,7 @@ public static class TrainingRunChildren
                 "--max-backlog", $"{run.Spec.Queue.MaxBacklog}", "--max-length", $"{run.Spec.Queue.MaxLength}",
                 "--environments", run.Spec.Environment.Name, "--bind", "0.0.0.0")),
             ("ports", Arr(Obj(("name", "grpc"), ("containerPort", o.GatewayPort)), Obj(("name", "metrics"), ("containerPort", o.MetricsPort)))),
+            ("env", Arr(Obj(("name", GatewayGcVariable), ("value", GatewayGcValue)))),
             ("readinessProbe", PodSecurity.HttpProbe("/readyz", "metrics", 5)),
             ("livenessProbe", PodSecurity.HttpProbe("/healthz", "metrics", 10)),
             ("resources", Obj(("requests", Obj(("cpu", "250m"), ("memory", "256Mi"))), ("limits", Obj(("cpu", "1"), ("memory", "512Mi"))))),
