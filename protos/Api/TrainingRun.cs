@@ -71,6 +71,8 @@ public sealed record SftSpec
     [Bounds(0, 1000000)] public int Steps { get; init; } = 300;
     [Bounds(1, 4096)] public int BatchSize { get; init; } = 32;
     [Bounds(0, 1)] public double LearningRate { get; init; } = 3e-3;
+    /// <summary>Steps of linear warmup from 0 to <see cref="LearningRate"/> at the start of SFT.</summary>
+    [Bounds(0, 1000000)] public int WarmupSteps { get; init; } = 10;
     /// <summary>The SFT data set: this many reference episodes are collected once (kept in the run folder) and
     /// trained on for steps × batchSize / demonstrations epochs, ReTool's cold start. 0: fresh demonstrations
     /// for every step (steps × batchSize episodes in all).</summary>

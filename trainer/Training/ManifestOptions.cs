@@ -21,6 +21,7 @@ public static class ManifestOptions
             SftBatchSize = s.Policy.Sft.BatchSize,
             SftLearningRate = s.Policy.Sft.LearningRate,
             SftDemonstrations = s.Policy.Sft.Demonstrations,
+            SftWarmupSteps = s.Policy.Sft.WarmupSteps,
             Algorithm = s.Algorithm.Name,
             RlSteps = s.Algorithm.Steps,
             TasksPerStep = s.Environment.TasksPerStep,

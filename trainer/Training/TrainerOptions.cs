@@ -38,7 +38,7 @@ public sealed record TrainerOptions
     public double SftLearningRate { get; init; } = 3e-3;
     /// <summary>Size of the SFT data set collected once and trained on for several epochs; 0 = fresh demonstrations every step.</summary>
     public int SftDemonstrations { get; init; }
-    /// <summary>Linear warmup of the cold start (the manifest has none: DESIGN.md's recipe is lr 3e-3 with warmup).</summary>
+    /// <summary>Linear warmup of the cold start (spec.policy.sft.warmupSteps).</summary>
     public int SftWarmupSteps { get; init; } = 10;
 
     // RL
