@@ -13,7 +13,10 @@ namespace AgentOps.Operator.Local;
 public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextWriter output, string? binaries = null)
 {
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(180);
-    public static readonly TimeSpan ExecutorDrain = TimeSpan.FromSeconds(60);
+    /// <summary>How long executors get to exit on their own once the trainer is done. Short: with the trainer gone
+    /// (it hosts the in-process queue) nothing they still produce can be trained on, and an executor that polled
+    /// after the trainer exited only sees it unreachable (measured: every phase waited the old 60 s in full).</summary>
+    public static readonly TimeSpan ExecutorDrain = TimeSpan.FromSeconds(5);
 
     public const int ExitOk = 0, ExitFailed = 1, ExitInvalid = 2, ExitInterrupted = 130;
 
