@@ -21,7 +21,7 @@ public sealed class Generator(Transformer model)
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<GenerationRequest> requests)
     {
         var results = new GenerationResult[requests.Count];
-        Generate(requests, static (_, _) => [], (i, r) => results[i] = r);
+        Generate(requests, NoMore, (i, r) => results[i] = r);
         return results;
     }
 
@@ -40,6 +40,7 @@ public sealed class Generator(Transformer model)
         session.Run(more);
     }
 
+    /// <summary>No joiners: the cache is sized for the first batch alone (compared by reference).</summary>
     private static readonly Func<int, Func<GenerationRequest, bool>, IReadOnlyList<GenerationRequest>> NoMore = static (_, _) => [];
 
     /// <summary>One batch's rows, its cache and the bookkeeping of who sits in which row.</summary>
