@@ -20,14 +20,6 @@ public sealed record TrainingBatch(
     /// <summary>Real (unpadded) positions over all rows.</summary>
     public long Tokens => RowLengths?.Sum(x => (long)x) ?? (long)Rows * Columns;
 
-    /// <summary>Rows [start, start + count) as a batch of their own (same columns).</summary>
-    public TrainingBatch Slice(int start, int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(start);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, Rows);
-        return Gather([.. Enumerable.Range(start, count)], Columns);
-    }
-
     /// <summary>
     /// The rows regrouped, longest first, into parts of at most <paramref name="maxTokens"/> padded positions
     /// (a row longer than that is a part alone), each part padded only to its own longest row: one 512-token
