@@ -5,8 +5,9 @@ namespace AgentOps.Operator.Local;
 /// Remaining time of the current phase from the times at which the step counter moved (not from when `/status`
 /// happened to be polled: with 30 s steps a 60 s polling window held one or two steps by chance and the ETA
 /// jumped between two values). The rate is taken over the step changes of the last two minutes (at least the
-/// last four; the first step seen in a phase is not timed, it began before we looked); the time already spent on the step in progress is subtracted, so the ETA counts down between steps
-/// and never goes below zero. Reset per phase.
+/// last four; the first step seen in a phase is not timed, it began before we looked); the time already spent on
+/// the step in progress is subtracted, so the ETA counts down between steps and never goes below zero. Reset per
+/// phase.
 /// </summary>
 public sealed class EtaEstimator(TimeProvider time)
 {
