@@ -132,17 +132,17 @@ public sealed class Learner : IDisposable
 
     /// <summary>Forward, backward, clip, then the optimiser step under the version gate (version + 1). With
     /// <paramref name="microBatches"/> (losses that are token means over the batch's mask-1 tokens) the rows go
-    /// through in length-sorted parts of at most <see cref="TrainerOptions.MicroBatchTokens"/> padded tokens
-    /// (<see cref="TrainingBatch.Parts"/>), each part's loss weighted by its share of the mask-1 tokens, so the
-    /// accumulated gradient equals the whole batch's.</summary>
+    /// through in length-sorted parts of at most <see cref="TrainerOptions.MicroBatchTokens"/> padded tokens, cut
+    /// where that saves padding (<see cref="TrainingBatch.Parts"/>), each part's loss weighted by its share of the
+    /// mask-1 tokens, so the accumulated gradient equals the whole batch's.</summary>
     private StepResult Update(TrainingBatch batch, double learningRate, Func<BatchTensors, Func<Tensor>, LossOutput> loss, bool microBatches = false)
     {
         var watch = Stopwatch.StartNew();
         Optimizer.ZeroGrad();
         var total = Math.Max(1, batch.MaskedTokens);
         var metrics = new Dictionary<string, double>();
-        var parts = microBatches && _options.MicroBatchTokens > 0 && !Device.IsCuda && (long)batch.Rows * batch.Columns > _options.MicroBatchTokens
-            ? batch.Parts(_options.MicroBatchTokens).ToList() : [batch];
+        var parts = microBatches && _options.MicroBatchTokens > 0 && !Device.IsCuda
+            ? batch.Parts(_options.MicroBatchTokens, _options.PartOverheadTokens).ToList() : [batch];
         var whole = parts.Count == 1;
         foreach (var part in parts)
         {

@@ -63,6 +63,11 @@ public sealed record TrainerOptions
     /// this size whose gradients accumulate before the one optimiser step.</summary>
     public int MicroBatchTokens { get; init; } = 8192;
 
+    /// <summary>On the CPU, the padded positions a further part must save before the batch is cut again
+    /// (<see cref="Rollout.TrainingBatch.Parts"/>): a forward/backward pass has a fixed cost of a few milliseconds
+    /// for the tiny preset, about what a few hundred positions cost.</summary>
+    public int PartOverheadTokens { get; init; } = 256;
+
     // Optimiser
     public double WeightDecay { get; init; } = 0.0;
     public double MaxGradNorm { get; init; } = 1.0;

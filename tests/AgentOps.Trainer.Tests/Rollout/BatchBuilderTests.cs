@@ -27,14 +27,15 @@ public class BatchBuilderTests
     [Fact]
     public void Parts_group_rows_by_length_and_pad_each_part_only_to_its_longest_row()
     {
-        // Row lengths (tokens - 1) 2, 8, 3, 7, 1: with 16 positions per part the parts are {8, 7} (width 8) and {3, 2, 1} (width 3).
+        // Row lengths (tokens - 1) 2, 8, 3, 7, 1: with 16 positions per part and 4 positions' overhead per part the
+        // parts are {8, 7} (width 8) and {3, 2, 1} (width 3): 25 + 2 x 4; {8}, {7}, {3, 2, 1} pads less (24) but costs 36.
         var texts = new[] { "ab", "abcdefgh", "abc", "abcdefg", "a" };
         var rows = texts.Select((t, i) => TrajectoryPacker.Pack(Episode($"r{i}", "g", 1, Prompt("Q"), Generated(t, 0, 1, -i)), 512)).ToList();
         var batch = BatchBuilder.Build(rows);
         Assert.Equal(8, batch.Columns);
         Assert.Equal(2 + 8 + 3 + 7 + 1, batch.Tokens);
 
-        var parts = batch.Parts(16).ToList();
+        var parts = batch.Parts(16, partOverheadTokens: 4).ToList();
 
         Assert.Equal([(2, 8), (3, 3)], parts.Select(p => (p.Rows, p.Columns)));
         Assert.Equal(batch.MaskedTokens, parts.Sum(p => p.MaskedTokens));
@@ -53,5 +54,25 @@ public class BatchBuilderTests
         Assert.Equal([0, 1, 2, 3, 4], seen);
         // A row longer than the budget is a part alone.
         Assert.Equal([1, 1, 1, 1, 1], batch.Parts(1).Select(p => p.Rows));
+        // With no overhead per part nothing outweighs padding: every row is a part, unpadded.
+        Assert.Equal([(1, 8), (1, 7), (1, 3), (1, 2), (1, 1)], batch.Parts(16).Select(p => (p.Rows, p.Columns)));
+    }
+
+    [Fact]
+    public void One_long_row_is_a_part_of_its_own_instead_of_padding_the_next_longest_rows_to_its_length()
+    {
+        // 1 row of 300 positions and 23 of 90: by the position budget alone (8192) all 24 fit one part padded to
+        // 300 (7,200 positions); cut after the long row they take 300 + 23 x 90 = 2,370.
+        var rows = Enumerable.Range(0, 24).Select(i => TrajectoryPacker.Pack(
+            Episode($"r{i}", "g", 1, Prompt("Q"), Generated(new string('x', i == 5 ? 300 : 90), 0, 1, -1)), 512)).ToList();
+        var batch = BatchBuilder.Build(rows);
+        Assert.Equal(300, batch.Columns);
+
+        var parts = batch.Parts(8192, partOverheadTokens: 256).ToList();
+
+        Assert.Equal([(1, 300), (23, 90)], parts.Select(p => (p.Rows, p.Columns)));
+        Assert.Equal(batch.Tokens, parts.Sum(p => p.Tokens));
+        // A saving smaller than the overhead of a second pass keeps the batch whole.
+        Assert.Equal([(24, 300)], batch.Parts(8192, partOverheadTokens: 5000).Select(p => (p.Rows, p.Columns)));
     }
 }
