@@ -154,4 +154,29 @@ public class GeneratorTests(TrainedMicroModel fixture) : IClassFixture<TrainedMi
         Assert.Equal("6*7</code>", results[byIndex.IndexOf(joiners[0])].Text);
         Assert.Equal("5</answer>", results[byIndex.IndexOf(joiners[1])].Text);
     }
+
+    [Fact]
+    public void A_session_longer_than_its_cache_drops_the_positions_of_ended_rows_and_rows_still_get_what_they_get_alone()
+    {
+        // Ten 20-token requests, each joining as the one before it ends: ~200 cache positions in one session, while
+        // the cache holds 2 x 96 = 192. Without dropping the ended rows' positions the later ones could not join.
+        var requests = Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? Greedy("x=", 20) : Greedy("q: <answer>", 20)).ToList();
+        var waiting = new Queue<GenerationRequest>(requests.Skip(1));
+        var results = new Dictionary<int, GenerationResult>();
+        var rebasesBefore = _gen.Rebases;
+
+        _gen.Generate([requests[0]], (generating, fits) =>
+            generating == 0 && waiting.Count > 0 && fits(waiting.Peek()) ? [waiting.Dequeue()] : [],
+            (i, r) => results[i] = r);
+
+        Assert.Empty(waiting);
+        Assert.Equal(10, results.Count);
+        Assert.True(_gen.Rebases > rebasesBefore, "the session never rebased its cache");
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var alone = _gen.Generate([requests[i]])[0];
+            Assert.Equal(alone.Tokens, results[i].Tokens);
+            for (var k = 0; k < alone.LogProbs.Length; k++) Assert.Equal(alone.LogProbs[k], results[i].LogProbs[k], 3);
+        }
+    }
 }
