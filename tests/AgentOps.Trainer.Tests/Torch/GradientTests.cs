@@ -46,6 +46,28 @@ public class GradientTests
     }
 
     [Fact]
+    public void One_query_attention_a_decode_step_equals_the_last_row_of_full_attention_and_has_gradients()
+    {
+        // A single query takes the broadcast-and-reduce path, more queries the batched matmul: the last query of a
+        // causal pass sees every key, as a decode step does.
+        var rng = new Random(5);
+        float[] R(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1))];
+        using var scope = DisposeScope.Begin();
+        var q = Tensor.From(R(2 * 2 * 5 * 4), [2, 2, 5, 4]);
+        var k = Tensor.From(R(2 * 2 * 5 * 4), [2, 2, 5, 4]);
+        var v = Tensor.From(R(2 * 2 * 5 * 4), [2, 2, 5, 4]);
+        var valid = Tensor.From([true, true, true, true, true, false, true, true, true, true], [2, 5]);
+        var full = Functional.Attention(q, k, v, causal: true, keyValid: valid).Narrow(2, 4, 1).ToFloatArray();
+        var step = Functional.Attention(q.Narrow(2, 4, 1), k, v, causal: true, keyValid: valid).ToFloatArray();
+        Assert.Equal(full.Length, step.Length);
+        for (var i = 0; i < full.Length; i++) Assert.Equal(full[i], step[i], 5);
+
+        using var keys = Tensor.From([true, false, true], [1, 3]);
+        GradCheck.Check(x => Project(Functional.Attention(x[0], x[1], x[2], causal: true, keyValid: keys)),
+            (GradCheck.Random(4, 16), [1, 2, 1, 2]), (GradCheck.Random(12, 17), [1, 2, 3, 2]), (GradCheck.Random(12, 18), [1, 2, 3, 2]));
+    }
+
+    [Fact]
     public void Fused_swiglu_and_qkv_split_with_rotary()
     {
         GradCheck.Check(x => Project(Functional.SwiGlu(x[0])), (GradCheck.Random(24, 18), [2, 3, 4]));
