@@ -37,7 +37,7 @@ public static class ReportWriter
             {
                 sb.Append("<ul class=\"findings\">");
                 foreach (var f in findings) sb.Append("<li>").Append(E(f)).Append("</li>");
-                sb.Append("</ul><p class=\"note\">Differences: 95% intervals by Newcombe's method (from the two Wilson intervals); the same held-out tasks (fixed seed) for every row.</p>");
+                sb.Append("</ul><p class=\"note\">Differences: 95% intervals by Newcombe's method from the two Wilson intervals, paired by task (every row is evaluated on the same held-out tasks, fixed seed) when both rows' per-task results are there.</p>");
             }
         }
 
