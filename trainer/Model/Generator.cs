@@ -230,7 +230,8 @@ public sealed class Generator(Transformer model)
         /// <summary>
         /// Room for <paramref name="needed"/> more rows (all rows busy): the cache and masks grow by half their rows
         /// or by <paramref name="needed"/>, whichever is more, copying only the positions written so far; returns the
-        /// first new row. (Growing one row per joiner copied the whole cache each time: 16 -> 64 rows moved ~13 GB.)
+        /// first new row. (Growing one row per joiner copied the whole cache each time: from 16 to 64 rows, 48
+        /// copies of up to 256 MB for the tiny preset.)
         /// </summary>
         private int Grow(int needed)
         {
