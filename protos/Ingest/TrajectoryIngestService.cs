@@ -77,6 +77,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         }
         var ct = context.CancellationToken;
         var inFlight = new Queue<Task<IReadOnlyList<AppendOutcome>>>();
+        Task? lastAppend = null;
         var batch = new List<SerializedTrajectory>();
         var batchBytes = 0L;
         var ack = new PushAck();
@@ -86,8 +87,14 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
             while (true)
             {
                 next = requestStream.MoveNext(ct);
-                // The client has nothing more for now: store what we hold instead of waiting for a full batch.
-                if (!next.IsCompleted && batch.Count > 0) await FlushAsync().ConfigureAwait(false);
+                if (!next.IsCompleted && batch.Count > 0)
+                {
+                    // The client has nothing more for now: store what we hold instead of waiting for a full batch, unless
+                    // this stream's last append is still running, then gather until it ends (Nagle's rule: one partial
+                    // batch in flight), so a fast stream's pauses between frames do not cut it into many small scripts.
+                    if (lastAppend is { IsCompleted: false }) await Task.WhenAny(next, lastAppend).ConfigureAwait(false);
+                    if (!next.IsCompleted) await FlushAsync().ConfigureAwait(false);
+                }
                 bool more;
                 try
                 {
@@ -137,7 +144,9 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         async Task FlushAsync()
         {
             if (inFlight.Count >= _options.MaxAppendsInFlight) Count(ack, await inFlight.Dequeue().ConfigureAwait(false));
-            inFlight.Enqueue(AppendAsync(batch, ct));
+            var append = AppendAsync(batch, ct);
+            inFlight.Enqueue(append);
+            lastAppend = append;
             batch = [];
             batchBytes = 0;
         }
