@@ -77,7 +77,6 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         }
         var ct = context.CancellationToken;
         var inFlight = new Queue<Task<IReadOnlyList<AppendOutcome>>>();
-        Task? lastAppend = null;
         var batch = new List<SerializedTrajectory>();
         var batchBytes = 0L;
         var ack = new PushAck();
@@ -87,14 +86,8 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
             while (true)
             {
                 next = requestStream.MoveNext(ct);
-                if (!next.IsCompleted && batch.Count > 0)
-                {
-                    // The client has nothing more for now: store what we hold instead of waiting for a full batch, unless
-                    // this stream's last append is still running, then gather until it ends (Nagle's rule: one partial
-                    // batch in flight), so a fast stream's pauses between frames do not cut it into many small scripts.
-                    if (lastAppend is { IsCompleted: false }) await Task.WhenAny(next, lastAppend).ConfigureAwait(false);
-                    if (!next.IsCompleted) await FlushAsync().ConfigureAwait(false);
-                }
+                // The client has nothing more for now: store what we hold instead of waiting for a full batch.
+                if (!next.IsCompleted && batch.Count > 0) await FlushAsync().ConfigureAwait(false);
                 bool more;
                 try
                 {
@@ -144,9 +137,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         async Task FlushAsync()
         {
             if (inFlight.Count >= _options.MaxAppendsInFlight) Count(ack, await inFlight.Dequeue().ConfigureAwait(false));
-            var append = AppendAsync(batch, ct);
-            inFlight.Enqueue(append);
-            lastAppend = append;
+            inFlight.Enqueue(AppendAsync(batch, ct));
             batch = [];
             batchBytes = 0;
         }

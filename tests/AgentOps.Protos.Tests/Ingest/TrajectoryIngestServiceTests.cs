@@ -178,46 +178,8 @@ public sealed class TrajectoryIngestServiceTests
         Assert.Equal(sent.Take(100).Select(t => t.TrajectoryId), await DrainIdsAsync(queue));
     }
 
-    [Fact]
-    public async Task While_an_append_runs_the_stream_gathers_one_batch_instead_of_storing_at_every_pause()
-    {
-        var batches = new List<int>();
-        var firstStored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var queue = new BatchRecordingQueue(new InProcessTrajectoryQueue(), batches, firstStored.Task);
-        await using var server = await IngestServer.StartAsync(queue);
-        using var call = server.Client.Push(IngestServer.Auth(), DateTime.UtcNow.AddMinutes(2));
-        var sent = Batch(11, "n");
-        await call.RequestStream.WriteAsync(sent[0]);
-        await WaitForBatchesAsync(batches, 1); // stored alone (nothing was running) and held there
-        foreach (var t in sent.Skip(1))
-        {
-            await call.RequestStream.WriteAsync(t);
-            await Task.Delay(20); // a pause after every frame: each one used to end a batch
-        }
-        await call.RequestStream.CompleteAsync();
-        await WaitForBatchesAsync(batches, 2);
-        firstStored.SetResult();
-        Assert.Equal(11UL, (await call.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(60))).Accepted);
-        lock (batches) Assert.Equal([1, 10], batches);
-        // The held first append lands last: this test is about batch sizes, so only the set of ids is compared.
-        Assert.Equal(sent.Select(t => t.TrajectoryId).Order(), (await DrainIdsAsync(queue)).Order());
-    }
-
-    private static async Task WaitForBatchesAsync(List<int> batches, int count)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            lock (batches)
-                if (batches.Count >= count) return;
-            if (waited.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"saw {batches.Count} appended batches after 60 s, waiting for {count}");
-            await Task.Delay(10);
-        }
-    }
-
-    /// <summary>The in-process queue, recording the size of every batch the service appends; the first append is held
-    /// until <paramref name="firstAppendWaitsFor"/> completes, when one is given.</summary>
-    private sealed class BatchRecordingQueue(ITrajectoryQueue inner, List<int> batches, Task? firstAppendWaitsFor = null) : ITrajectoryQueue
+    /// <summary>The in-process queue, recording the size of every batch the service appends.</summary>
+    private sealed class BatchRecordingQueue(ITrajectoryQueue inner, List<int> batches) : ITrajectoryQueue
     {
         public event Action<DeadLetter>? DeadLettered
         {
@@ -228,16 +190,10 @@ public sealed class TrajectoryIngestServiceTests
         public Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("the ingest service appends in batches");
 
-        public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
+        public Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
         {
-            bool first;
-            lock (batches)
-            {
-                first = batches.Count == 0;
-                batches.Add(trajectories.Count);
-            }
-            if (first && firstAppendWaitsFor != null) await firstAppendWaitsFor.WaitAsync(cancellationToken);
-            return await inner.AppendBatchAsync(trajectories, cancellationToken);
+            lock (batches) batches.Add(trajectories.Count);
+            return inner.AppendBatchAsync(trajectories, cancellationToken);
         }
 
         public Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default) =>
