@@ -12,7 +12,8 @@ namespace AgentOps.Protos.Ingest;
 /// RESOURCE_EXHAUSTED and a <c>retry-after-ms</c> trailer while the backlog is over its bound, appends
 /// idempotently (a duplicate id counts as acknowledged) and acks only once the queue stored every trajectory.
 /// Trajectories are appended in batches (up to <see cref="IngestOptions.MaxAppendBatch"/>, or fewer when the client
-/// pauses): one queue round trip per batch instead of one per trajectory.
+/// pauses): one queue round trip per batch instead of one per trajectory. Each is stored as the bytes that arrived
+/// (parsed only to validate, never serialized again).
 /// A failed call may have stored some of its trajectories: the client resends them all, with the same ids.
 /// <code>
 /// var service = new TrajectoryIngestService(queue, new IngestOptions { RunId = "demo", BearerToken = token });
@@ -43,7 +44,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         _token = options.BearerToken is null ? null : System.Text.Encoding.UTF8.GetBytes(options.BearerToken);
     }
 
-    public override async Task<PushAck> Push(IAsyncStreamReader<Trajectory> requestStream, ServerCallContext context)
+    public override async Task<PushAck> PushSerialized(IAsyncStreamReader<SerializedTrajectory> requestStream, ServerCallContext context)
     {
         var started = _options.TimeProvider.GetTimestamp();
         var code = StatusCode.OK;
@@ -67,7 +68,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         }
     }
 
-    private async Task<PushAck> PushCoreAsync(IAsyncStreamReader<Trajectory> requestStream, ServerCallContext context)
+    private async Task<PushAck> PushCoreAsync(IAsyncStreamReader<SerializedTrajectory> requestStream, ServerCallContext context)
     {
         if (_token != null)
         {
@@ -76,8 +77,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         }
         var ct = context.CancellationToken;
         var inFlight = new Queue<Task<IReadOnlyList<AppendOutcome>>>();
-        var batch = new List<Trajectory>();
-        var sizes = new List<int>();
+        var batch = new List<SerializedTrajectory>();
         var batchBytes = 0L;
         var ack = new PushAck();
         Task<bool>? next = null;
@@ -99,8 +99,8 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
                 }
                 next = null;
                 if (!more) break;
-                var trajectory = requestStream.Current;
-                if (TrajectoryValidator.Validate(trajectory, _options) is { } error)
+                var received = requestStream.Current;
+                if (TrajectoryValidator.Validate(received.Message, received.Bytes.Length, _options) is { } error)
                     throw Reject(context, error.Reason, new Status(StatusCode.InvalidArgument, error.Message));
                 if (await _backlog.OverBoundAsync(ct).ConfigureAwait(false) is { } backlog)
                 {
@@ -111,9 +111,8 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
                             $"the run's unconsumed backlog is {backlog} trajectories, over the bound of {_options.MaxBacklog}: retry after {retryMs} ms"),
                         new Metadata { { RetryAfterTrailer, retryMs.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
                 }
-                batch.Add(trajectory);
-                sizes.Add(trajectory.CalculateSize());
-                batchBytes += sizes[^1];
+                batch.Add(received);
+                batchBytes += received.Bytes.Length;
                 if (batch.Count >= _options.MaxAppendBatch || batchBytes >= _options.MaxAppendBatchBytes) await FlushAsync().ConfigureAwait(false);
             }
             if (batch.Count > 0) await FlushAsync().ConfigureAwait(false);
@@ -138,17 +137,16 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         async Task FlushAsync()
         {
             if (inFlight.Count >= _options.MaxAppendsInFlight) Count(ack, await inFlight.Dequeue().ConfigureAwait(false));
-            inFlight.Enqueue(AppendAsync(batch, sizes, ct));
+            inFlight.Enqueue(AppendAsync(batch, ct));
             batch = [];
-            sizes = [];
             batchBytes = 0;
         }
     }
 
-    private async Task<IReadOnlyList<AppendOutcome>> AppendAsync(List<Trajectory> batch, List<int> sizes, CancellationToken ct)
+    private async Task<IReadOnlyList<AppendOutcome>> AppendAsync(List<SerializedTrajectory> batch, CancellationToken ct)
     {
         var started = _options.TimeProvider.GetTimestamp();
-        var outcomes = await _queue.AppendBatchAsync(batch, ct).ConfigureAwait(false);
+        var outcomes = await _queue.AppendSerializedAsync(batch, ct).ConfigureAwait(false);
         _metrics.AppendLatency(_options.TimeProvider.GetElapsedTime(started));
         var (appended, duplicates, bytes) = (0, 0, 0L);
         for (var i = 0; i < outcomes.Count; i++)
@@ -159,7 +157,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
                 continue;
             }
             appended++;
-            bytes += sizes[i];
+            bytes += batch[i].Bytes.Length;
         }
         _metrics.Appended(appended, duplicates, bytes);
         return outcomes;

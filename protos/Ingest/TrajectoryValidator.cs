@@ -13,9 +13,11 @@ public readonly record struct ValidationError(string Reason, string Message);
 /// </summary>
 public static class TrajectoryValidator
 {
-    public static ValidationError? Validate(Trajectory t, IngestOptions options)
+    public static ValidationError? Validate(Trajectory t, IngestOptions options) => Validate(t, t.CalculateSize(), options);
+
+    /// <param name="size">The serialized size: of the bytes as received, when the trajectory came over the wire.</param>
+    public static ValidationError? Validate(Trajectory t, int size, IngestOptions options)
     {
-        var size = t.CalculateSize();
         if (size > options.MaxTrajectoryBytes)
             return new("too_large", $"trajectory \"{t.TrajectoryId}\": {size} bytes is over the limit of {options.MaxTrajectoryBytes} bytes");
         if (string.IsNullOrEmpty(t.TrajectoryId))

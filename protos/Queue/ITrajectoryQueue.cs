@@ -21,6 +21,13 @@ public interface ITrajectoryQueue : IAsyncDisposable
     Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="AppendBatchAsync"/> for trajectories that arrived serialized: a queue that stores bytes stores each
+    /// <see cref="SerializedTrajectory.Bytes"/> as it is (no second serialization); the others append the messages.
+    /// </summary>
+    Task<IReadOnlyList<AppendOutcome>> AppendSerializedAsync(IReadOnlyList<SerializedTrajectory> trajectories, CancellationToken cancellationToken = default) =>
+        AppendBatchAsync(trajectories.Select(t => t.Message).ToList(), cancellationToken);
+
+    /// <summary>
     /// Reads up to <paramref name="maxCount"/> new entries for <paramref name="consumer"/>, waiting up to
     /// <paramref name="wait"/> when none is there. Entries stay pending until acknowledged.
     /// </summary>

@@ -12,6 +12,13 @@ internal static class QueueArguments
             throw new ArgumentException("trajectory_id is empty: the queue is idempotent by trajectory id, so every trajectory needs one", nameof(trajectory));
     }
 
+    public static void CheckSerialized(SerializedTrajectory trajectory)
+    {
+        CheckTrajectory(trajectory.Message);
+        if (trajectory.Bytes is null)
+            throw new ArgumentException($"trajectory \"{trajectory.Message.TrajectoryId}\": Bytes is null; it must hold the serialized message", nameof(trajectory));
+    }
+
     public static void CheckRead(string consumer, int maxCount)
     {
         if (string.IsNullOrEmpty(consumer)) throw new ArgumentException("consumer name is empty", nameof(consumer));

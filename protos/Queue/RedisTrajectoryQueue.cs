@@ -79,39 +79,45 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
     public async Task<AppendOutcome> AppendAsync(Trajectory trajectory, CancellationToken cancellationToken = default) =>
         (await AppendBatchAsync([trajectory], cancellationToken).ConfigureAwait(false))[0];
 
-    public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trajectories);
         foreach (var t in trajectories) QueueArguments.CheckTrajectory(t);
+        return AppendSerializedAsync(trajectories.Select(SerializedTrajectory.Of).ToList(), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<AppendOutcome>> AppendSerializedAsync(IReadOnlyList<SerializedTrajectory> trajectories, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trajectories);
+        foreach (var t in trajectories) QueueArguments.CheckSerialized(t);
         cancellationToken.ThrowIfCancellationRequested();
         if (trajectories.Count == 0) return [];
-        var payloads = new byte[trajectories.Count][];
-        for (var i = 0; i < payloads.Length; i++) payloads[i] = trajectories[i].ToByteArray();
         // Parts of at most MaxAppendBatch trajectories / MaxAppendBatchBytes, sent together (the multiplexer pipelines them).
         var parts = new List<(int Start, int Count)>();
         var partStart = 0;
         var partBytes = 0L;
-        for (var i = 0; i < payloads.Length; i++)
+        for (var i = 0; i < trajectories.Count; i++)
         {
             var count = i - partStart;
-            if (count > 0 && (count == _options.MaxAppendBatch || partBytes + payloads[i].Length > _options.MaxAppendBatchBytes))
+            var bytes = trajectories[i].Bytes.Length;
+            if (count > 0 && (count == _options.MaxAppendBatch || partBytes + bytes > _options.MaxAppendBatchBytes))
             {
                 parts.Add((partStart, count));
                 partStart = i;
                 partBytes = 0;
             }
-            partBytes += payloads[i].Length;
+            partBytes += bytes;
         }
-        parts.Add((partStart, payloads.Length - partStart));
-        var results = await Task.WhenAll(parts.Select(p => AppendPartAsync(trajectories, payloads, p.Start, p.Count, cancellationToken))).ConfigureAwait(false);
-        var outcomes = new AppendOutcome[payloads.Length];
+        parts.Add((partStart, trajectories.Count - partStart));
+        var results = await Task.WhenAll(parts.Select(p => AppendPartAsync(trajectories, p.Start, p.Count, cancellationToken))).ConfigureAwait(false);
+        var outcomes = new AppendOutcome[trajectories.Count];
         for (var p = 0; p < parts.Count; p++)
             for (var j = 0; j < parts[p].Count; j++)
                 outcomes[parts[p].Start + j] = (long)results[p][j] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
         return outcomes;
     }
 
-    private async Task<RedisResult[]> AppendPartAsync(IReadOnlyList<Trajectory> trajectories, byte[][] payloads, int start, int count, CancellationToken cancellationToken)
+    private async Task<RedisResult[]> AppendPartAsync(IReadOnlyList<SerializedTrajectory> trajectories, int start, int count, CancellationToken cancellationToken)
     {
         var keys = new RedisKey[count + 1];
         var args = new RedisValue[2 + 2 * count];
@@ -120,12 +126,13 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         args[1] = (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds);
         for (var j = 0; j < count; j++)
         {
-            var id = trajectories[start + j].TrajectoryId;
+            var id = trajectories[start + j].Message.TrajectoryId;
             keys[j + 1] = _options.IdKey(id);
             args[2 + 2 * j] = id;
-            args[3 + 2 * j] = payloads[start + j];
+            args[3 + 2 * j] = trajectories[start + j].Bytes;
         }
-        var what = count == 1 ? $"append trajectory \"{trajectories[start].TrajectoryId}\"" : $"append {count} trajectories (\"{trajectories[start].TrajectoryId}\" first)";
+        var first = trajectories[start].Message.TrajectoryId;
+        var what = count == 1 ? $"append trajectory \"{first}\"" : $"append {count} trajectories (\"{first}\" first)";
         var result = await Run(what, db => db.ScriptEvaluateAsync(RedisStreamScripts.AppendBatch, keys, args), cancellationToken).ConfigureAwait(false);
         return (RedisResult[])result!;
     }

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace AgentOps.Protos.Grpc;
 
 /// <summary>
@@ -14,8 +12,8 @@ internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest,
 {
     private const int HighWaterBytes = 512 * 1024;
     private readonly object _lock = new();
-    private ArrayBufferWriter<byte> _pending = new(64 * 1024);
-    private ArrayBufferWriter<byte> _spare = new(64 * 1024);
+    private PooledBufferWriter _pending = new(64 * 1024);
+    private PooledBufferWriter _spare = new(64 * 1024);
     private Task _pump = Task.CompletedTask;
     private TaskCompletionSource? _space;
     private bool _pumping;
@@ -72,7 +70,7 @@ internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest,
         {
             while (true)
             {
-                ArrayBufferWriter<byte> batch;
+                PooledBufferWriter batch;
                 TaskCompletionSource? space;
                 lock (_lock)
                 {
@@ -132,6 +130,13 @@ internal sealed class ClientStreamWriter<TRequest, TResponse>(GrpcCall<TRequest,
             }
         }
         if (_error != null) throw await WriteFailureAsync(_error).ConfigureAwait(false);
+        // The pump has ended and no write can start (completed): the buffers go back to the pool. After a failure they
+        // are left to the GC instead, as the failed write may still hold one.
+        lock (_lock)
+        {
+            _pending.Dispose();
+            _spare.Dispose();
+        }
         content.Complete();
     }
 

@@ -42,6 +42,18 @@ public static class Marshallers
     public static Marshaller<T> ForProtobuf<T>(MessageParser<T> parser) where T : IMessage<T> =>
         new(m => m.CalculateSize(), (m, span) => m.WriteTo(span), parser.ParseFrom);
 
+    /// <summary>
+    /// A protobuf message together with its bytes as received: <paramref name="wrap"/> pairs the parsed message with a copy
+    /// of its frame, and writing sends <paramref name="bytes"/> as they are.
+    /// </summary>
+    public static Marshaller<TPair> ForProtobufKeepingBytes<T, TPair>(MessageParser<T> parser, Func<T, byte[], TPair> wrap, Func<TPair, byte[]> bytes)
+        where T : IMessage<T> =>
+        new(p => bytes(p).Length, (p, span) => bytes(p).CopyTo(span), seq =>
+        {
+            var copy = seq.ToArray();
+            return wrap(parser.ParseFrom(copy), copy);
+        });
+
     /// <summary>Raw bytes as the message (generic peers, interop tests).</summary>
     public static Marshaller<byte[]> Bytes { get; } = new(b => b.Length, (b, span) => b.CopyTo(span), seq => seq.ToArray());
 }

@@ -62,11 +62,19 @@ public sealed class PipelineBench : IBench
             table.Add(Name, $"e2e {label} trajectories", e2e.PerSecond, "traj/s", $"{count:N0} via {Pushers} pushers → gateway → redis → consumer in {e2e.Seconds:F1} s");
             table.Add(Name, $"e2e {label} bytes", e2e.PerSecond * template.CalculateSize() / (1024 * 1024), "MiB/s", "serialized trajectory bytes");
             table.Add(Name, $"e2e {label} cpu", e2e.CpuMicros, "µs/traj", "pushers + gateway + consumer CPU per trajectory (this process, timed window)");
+            table.Add(Name, $"e2e {label} allocated", e2e.AllocatedBytes, "bytes/traj",
+                $"managed allocations in this process; GC pauses {e2e.GcPauseShare:P0} of the timed window, {e2e.Gen0} gen0 / {e2e.Gen2} gen2 collections");
             table.Add(Name, $"e2e {label} redis-server cpu", e2e.ServerCpuMicros, "µs/traj", $"redis calls for {count:N0}: {e2e.Calls}");
             table.Add(Name, $"ratio {label}", e2e.PerSecond / ceiling.RequestsPerSecond, "", $"e2e / best ceiling (-c {ceiling.Clients} -P {ceiling.Pipeline}); aim >= 0.5");
+            // redis-server runs commands on one thread: at the CPU it spends per trajectory on our path (append script, read,
+            // ack) it cannot take more than 1 s / that, however fast everything else is; the ceiling's bare XADD costs less.
+            var redisBound = 1e6 / e2e.ServerCpuMicros;
+            table.Add(Name, $"ratio {label} redis-bound cap", redisBound / ceiling.RequestsPerSecond, "",
+                $"{redisBound:N0} traj/s if redis-server were the only limit ({e2e.ServerCpuMicros:F0} µs/traj vs the ceiling's {ceiling.ServerCpuMicros:F0} µs/op) / best ceiling");
             var inProcess = await EndToEndAsync(() => Task.FromResult<ITrajectoryQueue>(new InProcessTrajectoryQueue(new InProcessQueueOptions { MaxLength = 1_000_000 })), template, count, null);
             table.Add(Name, $"e2e {label} no redis", inProcess.PerSecond, "traj/s", $"same path into InProcessTrajectoryQueue in {inProcess.Seconds:F1} s: gRPC + ingest + pusher + consumer only");
             table.Add(Name, $"e2e {label} no redis cpu", inProcess.CpuMicros, "µs/traj", "CPU per trajectory without the Redis client");
+            table.Add(Name, $"e2e {label} no redis allocated", inProcess.AllocatedBytes, "bytes/traj", $"GC pauses {inProcess.GcPauseShare:P0} of the timed window");
         }
     }
 
@@ -74,7 +82,7 @@ public sealed class PipelineBench : IBench
         await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = Run, MaxLength = 1_000_000 });
 
     /// <summary>The gateway and the consumer each get their own connection (as two processes would), unless in-process.</summary>
-    private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls);
+    private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls, double AllocatedBytes, double GcPauseShare, int Gen0, int Gen2);
 
     private static async Task<Measured> EndToEndAsync(Func<Task<ITrajectoryQueue>> connect, Trajectory template, int count, RedisServer? redis, string idPrefix = "b-")
     {
@@ -105,6 +113,7 @@ public sealed class PipelineBench : IBench
         var serverCpu0 = redis is null ? 0 : await redis.CpuSecondsAsync();
         var calls0 = redis is null ? [] : await redis.CommandCallsAsync();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var (allocated0, pause0, gen00, gen20) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
         var sw = Stopwatch.StartNew();
         var pushing = batches.Select(async batch =>
         {
@@ -118,6 +127,8 @@ public sealed class PipelineBench : IBench
         await allIn.Task.WaitAsync(TimeSpan.FromMinutes(5));
         var seconds = sw.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        var (allocated, pause, gen0, gen2) = (GC.GetTotalAllocatedBytes() - allocated0, (GC.GetTotalPauseDuration() - pause0).TotalSeconds,
+            GC.CollectionCount(0) - gen00, GC.CollectionCount(2) - gen20);
         var serverCpu = redis is null ? 0 : await redis.CpuSecondsAsync() - serverCpu0;
         var calls = redis is null ? [] : await redis.CommandCallsAsync();
         var callsNote = string.Join(", ", calls.Where(c => c.Value > calls0.GetValueOrDefault(c.Key)).OrderByDescending(c => c.Value - calls0.GetValueOrDefault(c.Key))
@@ -128,6 +139,6 @@ public sealed class PipelineBench : IBench
         if (!ReferenceEquals(consumerQueue, gatewayQueue)) await consumerQueue.DisposeAsync();
         if (Interlocked.Read(ref consumed) != total)
             throw new InvalidOperationException($"consumer saw {consumed} trajectories, {total} were pushed");
-        return new Measured(total / seconds, seconds, cpu * 1e6 / total, serverCpu * 1e6 / total, callsNote);
+        return new Measured(total / seconds, seconds, cpu * 1e6 / total, serverCpu * 1e6 / total, callsNote, (double)allocated / total, pause / seconds, gen0, gen2);
     }
 }

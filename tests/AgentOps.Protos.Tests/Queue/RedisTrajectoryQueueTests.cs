@@ -1,4 +1,5 @@
 using AgentOps.Protos.Queue;
+using Google.Protobuf;
 
 namespace AgentOps.Protos.Tests.Queue;
 
@@ -40,6 +41,20 @@ public sealed class RedisTrajectoryQueueTests(RedisFixture redis) : TrajectoryQu
         await using var smallReplies = new RedisTrajectoryQueue(redis.Connection, new RedisQueueOptions { RunId = run, MaxReplyBytes = 3000 });
         var read = await smallReplies.ReadAsync("c1", 100, TimeSpan.Zero);
         Assert.Equal(Enumerable.Range(0, 15).Select(i => $"p-{i:D2}"), read.Select(e => e.Trajectory.TrajectoryId));
+    }
+
+    [Fact]
+    public async Task Serialized_append_stores_the_bytes_as_they_arrived_not_a_new_serialization()
+    {
+        await using var q = await CreateAsync();
+        // The sender's encoding carries field 1000 = 7, which the message handed over beside it lacks: what the stream
+        // holds is the sender's bytes, so a reader gets the field back (protobuf keeps unknown fields through a parse).
+        var message = Trajectories.Make("raw-1");
+        byte[] sent = [.. message.ToByteArray(), 0xC0, 0x3E, 0x07];
+        Assert.Equal([AppendOutcome.Appended], await q.AppendSerializedAsync([new SerializedTrajectory(message, sent)]));
+        var read = Assert.Single(await q.ReadAsync("c1", 10, TimeSpan.Zero));
+        Assert.Equal(sent, read.Trajectory.ToByteArray());
+        Assert.NotEqual(message, read.Trajectory);
     }
 
     [Fact]

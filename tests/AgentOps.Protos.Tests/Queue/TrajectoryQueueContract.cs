@@ -42,6 +42,20 @@ public abstract class TrajectoryQueueContract
     }
 
     [Fact]
+    public async Task Serialized_append_stores_each_id_once_and_reads_back_the_messages()
+    {
+        await using var q = await CreateAsync();
+        await q.AppendAsync(Trajectories.Make("s-0"));
+        var ids = new[] { "s-1", "s-0", "s-2", "s-1" }; // s-0 stored before, s-1 twice in the batch
+        var outcomes = await q.AppendSerializedAsync(ids.Select(id => SerializedTrajectory.Of(Trajectories.Make(id))).ToList());
+        Assert.Equal([AppendOutcome.Appended, AppendOutcome.Duplicate, AppendOutcome.Appended, AppendOutcome.Duplicate], outcomes);
+        Assert.Empty(await q.AppendSerializedAsync([]));
+        var read = await q.ReadAsync("c1", 10, NoWait);
+        Assert.Equal(["s-0", "s-1", "s-2"], read.Select(e => e.Trajectory.TrajectoryId));
+        Assert.Equal(Trajectories.Make("s-2"), read[2].Trajectory);
+    }
+
+    [Fact]
     public async Task Batch_append_with_an_empty_id_stores_nothing_and_names_the_field()
     {
         await using var q = await CreateAsync();
