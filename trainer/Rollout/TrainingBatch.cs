@@ -49,6 +49,12 @@ public sealed record TrainingBatch(
                 if (c < cost[i]) (cost[i], next[i]) = (c, j);
             }
         }
+        // One part as wide as the batch is the batch: no copy.
+        if (n > 0 && next[0] == n && Math.Max(1, lengths[order[0]]) == Columns)
+        {
+            yield return this;
+            yield break;
+        }
         for (var start = 0; start < n; start = next[start])
             yield return Gather(order[start..next[start]], Math.Max(1, lengths[order[start]]));
     }

@@ -74,5 +74,6 @@ public class BatchBuilderTests
         Assert.Equal(batch.Tokens, parts.Sum(p => p.Tokens));
         // A saving smaller than the overhead of a second pass keeps the batch whole.
         Assert.Equal([(24, 300)], batch.Parts(8192, partOverheadTokens: 5000).Select(p => (p.Rows, p.Columns)));
+        Assert.Same(batch, Assert.Single(batch.Parts(8192, partOverheadTokens: 5000)));
     }
 }
