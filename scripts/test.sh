@@ -23,6 +23,18 @@ for trx in "$results"/*.trx; do
   passed=$((passed + $(get passed))); failed=$((failed + $(get failed)))
   skipped=$((skipped + $(get notExecuted)))
 done
+# CI shows only the tail of the log: name each failed test and the start of its message last.
+if [ "$failed" -gt 0 ]; then
+  /usr/bin/python3 - "$results"/*.trx <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for path in sys.argv[1:]:
+    for r in ET.parse(path).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+        text = (message.text or "").strip() if message is not None else ""
+        print(f"FAILED {r.get('testName')}: {text[:600]}")
+PY
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] || status=1
 exit $status
