@@ -1,5 +1,6 @@
 using AgentOps.Operator.Eval;
 using AgentOps.Operator.Report;
+using AgentOps.Trainer.Checkpoints;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Operator.Local;
@@ -48,7 +49,7 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
         if (options.Compare)
         {
             // The ReTool comparison in miniature: the same SFT budget, answers in text instead of code.
-            var twin = Prepare(PlanBuilder.Build(ManifestLoader.TextOnlyTwin(plan.Manifest),
+            var twin = Prepare(PlanBuilder.Build(ManifestLoader.TextOnlyTwin(plan.Manifest, SftStepsTaken(plan)),
                 options with { RunDir = Path.Combine(plan.RunDir, "text-only"), Compare = false, Resume = false }));
             output.WriteLine();
             output.WriteLine($"ReTool comparison: training the text-only twin {twin.Manifest.Name} (interpreter: false, the same " +
@@ -69,6 +70,16 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
         EvalTable.Print(evaluations, output);
         output.WriteLine($"report: {Path.Combine(plan.RunDir, "report.html")}");
         return evalFailed ? ExitFailed : ExitOk;
+    }
+
+    /// <summary>The steps the run's SFT phase took (its checkpoint's state), or null without one: fewer than the
+    /// manifest's when spec.policy.sft.targetLoss ended it sooner.</summary>
+    private static long? SftStepsTaken(LocalRunPlan plan)
+    {
+        var sft = Path.Combine(plan.RunDir, "checkpoints", "sft");
+        if (!Directory.Exists(sft)) return null;
+        var state = CheckpointStore.ReadState(sft);
+        return state.SftSteps ?? state.Step;
     }
 
     /// <summary>Creates the run folder and RUN_DIR/manifest.yaml, which every child reads: what this run was started

@@ -27,8 +27,10 @@ public static class ManifestLoader
     /// <summary>
     /// The ReTool comparison's twin of <paramref name="manifest"/>: the same run with text-only answers
     /// (spec.environment.interpreter: false) and the same SFT budget, no RL steps and no export; named NAME-text-only.
+    /// <paramref name="sftSteps"/>: the steps the run's SFT actually took when a target loss ended it sooner; the twin
+    /// runs exactly that many (no target loss of its own), so both rows had the same number of updates.
     /// </summary>
-    public static RunManifest TextOnlyTwin(RunManifest manifest)
+    public static RunManifest TextOnlyTwin(RunManifest manifest, long? sftSteps = null)
     {
         var run = Manifests.ParseTrainingRun(manifest.Text).GetValueOrThrow(manifest.Path);
         var spec = run.Spec;
@@ -38,6 +40,7 @@ public static class ManifestLoader
             Spec = spec with
             {
                 Environment = spec.Environment with { Interpreter = false },
+                Policy = spec.Policy with { Sft = spec.Policy.Sft with { Steps = (int)(sftSteps ?? spec.Policy.Sft.Steps), TargetLoss = 0 } },
                 Algorithm = spec.Algorithm with { Steps = 0, WarmupSteps = 0 },
                 Export = spec.Export with { SftJsonl = false },
             },
@@ -74,6 +77,7 @@ public static class ManifestLoader
             Preset: spec.Policy.Preset,
             QueueMaxBacklog: spec.Queue.MaxBacklog,
             QueueMaxLength: spec.Queue.MaxLength,
-            Text: text);
+            Text: text,
+            SftTargetLoss: spec.Policy.Sft.TargetLoss);
     }
 }

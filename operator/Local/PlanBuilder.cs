@@ -1,3 +1,5 @@
+using AgentOps.Trainer.Training;
+
 namespace AgentOps.Operator.Local;
 
 /// <summary>Computes the <see cref="LocalRunPlan"/> from the validated manifest and the command line.</summary>
@@ -21,10 +23,13 @@ public static class PlanBuilder
 
         var executors = options.Executors > 0 ? options.Executors : manifest.Replicas;
         var phases = new List<string>();
-        if (manifest.SftEnabled) phases.Add($"sft: {manifest.SftSteps} steps on scripted demonstrations");
+        if (manifest.SftEnabled)
+            phases.Add(manifest.SftTargetLoss > 0
+                ? $"sft: on scripted demonstrations until the mean loss of {SftLossTarget.Window} steps is at most {manifest.SftTargetLoss}, at most {manifest.SftSteps} steps"
+                : $"sft: {manifest.SftSteps} steps on scripted demonstrations");
         if (manifest.Algorithm != "sft") phases.Add($"rl: {manifest.RlSteps} {manifest.Algorithm} steps on sampled episodes");
         if (options.Evaluate) phases.Add("eval: untrained, after SFT, after RL on held-out tasks (greedy)");
-        if (options.Compare) phases.Add($"compare: a text-only twin (interpreter: false) with the same {manifest.SftSteps} SFT steps, evaluated after SFT (ReTool comparison)");
+        if (options.Compare) phases.Add($"compare: a text-only twin (interpreter: false) with as many SFT steps, evaluated after SFT (ReTool comparison)");
         phases.Add("report: report.html");
 
         return new LocalRunPlan(

@@ -22,4 +22,5 @@ public sealed record RunManifest(
     string Preset,
     int QueueMaxBacklog = 10_000,
     int QueueMaxLength = 100_000,
-    string Text = "");
+    string Text = "",
+    double SftTargetLoss = 0);

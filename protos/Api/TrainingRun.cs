@@ -77,6 +77,9 @@ public sealed record SftSpec
     /// trained on for steps × batchSize / demonstrations epochs, ReTool's cold start. 0: fresh demonstrations
     /// for every step (steps × batchSize episodes in all).</summary>
     [Bounds(0, 10000000)] public int Demonstrations { get; init; }
+    /// <summary>End the cold start early: at the first step where the mean training loss of the last 10 steps is at
+    /// or below this, RL begins (<see cref="Steps"/> is then the most SFT steps). 0: always run every step.</summary>
+    [Bounds(0, 100)] public double TargetLoss { get; init; }
 }
 
 public sealed record AlgorithmSpec

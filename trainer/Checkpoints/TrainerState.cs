@@ -12,6 +12,9 @@ public sealed record TrainerState
     public long PolicyVersion { get; init; }
     /// <summary>"sft", "rl" or "done".</summary>
     public string Phase { get; init; } = "sft";
+    /// <summary>The steps the SFT phase had once it ended (fewer than the manifest's when a target loss ended it);
+    /// null while SFT runs, and in checkpoints written before this field existed.</summary>
+    public long? SftSteps { get; init; }
     /// <summary>The run's base seed; per-step randomness is derived from (Seed, Step), so no RNG object is saved.</summary>
     public ulong Seed { get; init; }
     /// <summary>Opaque RNG state an algorithm wants back (e.g. a counter of draws), or null.</summary>

@@ -22,6 +22,7 @@ public static class ManifestOptions
             SftLearningRate = s.Policy.Sft.LearningRate,
             SftDemonstrations = s.Policy.Sft.Demonstrations,
             SftWarmupSteps = s.Policy.Sft.WarmupSteps,
+            SftTargetLoss = s.Policy.Sft.TargetLoss,
             Algorithm = s.Algorithm.Name,
             RlSteps = s.Algorithm.Steps,
             TasksPerStep = s.Environment.TasksPerStep,

@@ -19,6 +19,9 @@ internal static partial class TrainerLog
     [LoggerMessage(Level = LogLevel.Information, Message = "serve-only without a checkpoint: serving the seeded random initialisation (seed {Seed}), policy version 0")]
     public static partial void ServingInit(ILogger logger, int seed);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "SFT reached its target loss: mean {Mean:F4} over the last {Window} steps <= {Target} after {Step} of at most {Cap} steps")]
+    public static partial void SftTargetReached(ILogger logger, double mean, int window, double target, long step, long cap);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "phase {Phase} begins at step {Step}")]
     public static partial void Phase(ILogger logger, string phase, long step);
 

@@ -40,6 +40,9 @@ public sealed record TrainerOptions
     public int SftDemonstrations { get; init; }
     /// <summary>Linear warmup of the cold start (spec.policy.sft.warmupSteps).</summary>
     public int SftWarmupSteps { get; init; } = 10;
+    /// <summary>The cold start ends once the mean loss of the last <see cref="SftLossTarget.Window"/> steps is at or
+    /// below this (spec.policy.sft.targetLoss); <see cref="SftSteps"/> is then a cap. 0 = off.</summary>
+    public double SftTargetLoss { get; init; }
 
     // RL
     public string Algorithm { get; init; } = "grpo";
@@ -87,7 +90,7 @@ public sealed record TrainerOptions
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(10);
     public int MaxGenerateBatch { get; init; } = 64;
 
-    /// <summary>Derived: SFT steps actually run (0 when disabled). "sft" as the algorithm runs SFT throughout.</summary>
+    /// <summary>Derived: SFT steps run at most (0 when disabled; fewer when <see cref="SftTargetLoss"/> is reached). "sft" as the algorithm runs SFT throughout.</summary>
     public int SftPhaseSteps => Algorithm == "sft" ? (SftEnabled ? SftSteps : 0) + RlSteps : SftEnabled ? SftSteps : 0;
 
     /// <summary>Derived: RL steps actually run.</summary>

@@ -40,6 +40,9 @@ public sealed class TrainerRun : IAsyncDisposable
     private bool _demonstrationsLogged;
     private long _step;
     private string _phase;
+    /// <summary>The steps of each phase; SFT's may end sooner at its target loss (<see cref="_lossTarget"/>).</summary>
+    private PhasePlan _plan;
+    private readonly SftLossTarget _lossTarget;
 
     /// <summary>Without a demonstration set: how many SFT batches the trainer keeps buffered ahead of its learner
     /// before it tells executors to pause (Info.demonstrations_complete).</summary>
@@ -59,10 +62,12 @@ public sealed class TrainerRun : IAsyncDisposable
         if (options.SftEnabled && options.SftDemonstrations > 0 && !options.ServeOnly)
             _demonstrations = new DemonstrationSet(Path.Combine(options.RunDir, "demonstrations.pb"), options.SftDemonstrations, config.ContextLength, options.Seed);
         Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter, options.MaxFilteredBatches), _demonstrations);
+        _plan = PhasePlan.From(options);
+        _lossTarget = new SftLossTarget(options.SftTargetLoss);
         Resume();
         // Serve-only answers phase "rl": evaluation executors sample from the policy.
-        _phase = options.ServeOnly ? TrainerPhase.Rl : TrainerPhase.At(_step, options);
-        Status = new TrainerStatus(_phase, _step, options.TotalSteps, Learner.Gate.Version);
+        _phase = options.ServeOnly ? TrainerPhase.Rl : _plan.At(_step);
+        Status = new TrainerStatus(_phase, _step, _plan.TotalSteps, Learner.Gate.Version);
         _metrics.SetPhase(_phase);
     }
 
@@ -101,11 +106,13 @@ public sealed class TrainerRun : IAsyncDisposable
             return;
         }
         _step = state.Step;
+        // An SFT phase that ended at its target loss keeps the length it had; one still running may end sooner.
+        if (state.SftSteps is { } sftSteps) _plan = _plan with { SftSteps = sftSteps };
         Learner.Gate.Reset(state.PolicyVersion, () => { });
         var value = Path.Combine(from, "value.safetensors");
         if (Learner.Value is not null && File.Exists(value))
             Learner.Value.LoadStateDict(SafeTensors.Read(value).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor()));
-        if (TrainerPhase.At(_step, _options) == TrainerPhase.Rl)
+        if (_plan.At(_step) == TrainerPhase.Rl)
         {
             // The KL reference is the policy the RL phase started from: the SFT checkpoint when there is one.
             var sft = Path.Combine(_checkpoints.Root, "sft");
@@ -208,9 +215,9 @@ public sealed class TrainerRun : IAsyncDisposable
         var lastTime = _time.GetTimestamp();
         try
         {
-            while (_step < _options.TotalSteps && !cancellationToken.IsCancellationRequested)
+            while (_step < _plan.TotalSteps && !cancellationToken.IsCancellationRequested)
             {
-                var phase = TrainerPhase.At(_step, _options);
+                var phase = _plan.At(_step);
                 if (phase != _phase) EnterPhase(phase);
                 var counters = Buffer.Counters;
                 var waitWatch = Stopwatch.StartNew();
@@ -244,8 +251,13 @@ public sealed class TrainerRun : IAsyncDisposable
                     TrainerLog.FilterStalled(_log, _step, _options.MaxFilteredBatches, metrics.GetValueOrDefault(MetricNames.RewardMean));
                 }
                 _step++;
+                if (phase == TrainerPhase.Sft && _lossTarget.Record(metrics.GetValueOrDefault(MetricNames.LossTotal, double.NaN)) && _step < _plan.SftSteps)
+                {
+                    TrainerLog.SftTargetReached(_log, _lossTarget.Mean!.Value, SftLossTarget.Window, _lossTarget.Target, _step, _plan.SftSteps);
+                    _plan = _plan with { SftSteps = _step };
+                }
                 // Executors follow the phase through Info/status: switch as soon as the step that ends one is done.
-                var next = TrainerPhase.At(_step, _options);
+                var next = _plan.At(_step);
                 if (next != _phase && next != TrainerPhase.Done) EnterPhase(next);
                 var now = _time.GetTimestamp();
                 var elapsed = Math.Max(_time.GetElapsedTime(lastTime, now).TotalSeconds, 1e-9);
@@ -253,6 +265,7 @@ public sealed class TrainerRun : IAsyncDisposable
                 Status.Update(s => s with
                 {
                     Step = _step,
+                    TotalSteps = _plan.TotalSteps,
                     PolicyVersion = result.PolicyVersion,
                     MeanReward = phase == TrainerPhase.Rl ? metrics.GetValueOrDefault(MetricNames.RewardMean) : s.MeanReward,
                     SuccessRate = phase == TrainerPhase.Rl ? metrics.GetValueOrDefault(MetricNames.SampledSuccessRate, metrics.GetValueOrDefault(MetricNames.SuccessRate)) : s.SuccessRate,
@@ -262,7 +275,7 @@ public sealed class TrainerRun : IAsyncDisposable
                 });
                 lastIngested = ingested;
                 lastTime = now;
-                TrainerLog.Step(_log, _step, _options.TotalSteps, phase, metrics.GetValueOrDefault(MetricNames.LossTotal),
+                TrainerLog.Step(_log, _step, _plan.TotalSteps, phase, metrics.GetValueOrDefault(MetricNames.LossTotal),
                     metrics.GetValueOrDefault(MetricNames.RewardMean, double.NaN), result.PolicyVersion, metrics.GetValueOrDefault(MetricNames.StepSeconds));
                 if (_step % _options.CheckpointEverySteps == 0) SaveCheckpoint();
             }
@@ -272,7 +285,7 @@ public sealed class TrainerRun : IAsyncDisposable
             // Every way out (done, SIGTERM, an error) leaves a checkpoint to resume from.
             if (_step > 0) SaveCheckpoint();
         }
-        if (_step >= _options.TotalSteps) EnterPhase(TrainerPhase.Done);
+        if (_step >= _plan.TotalSteps) EnterPhase(TrainerPhase.Done);
     }
 
     private void EnterPhase(string phase)
@@ -330,7 +343,7 @@ public sealed class TrainerRun : IAsyncDisposable
         {
             if (!await WaitAsync(cancellationToken, Buffer.ReadyGroupCount, _options.TasksPerStep, "groups").ConfigureAwait(false)) return null;
         }
-        var rlStep = _step - _options.SftPhaseSteps;
+        var rlStep = _step - _plan.SftSteps;
         var lr = LearningRateSchedule.At(rlStep, _options.LearningRate, _options.WarmupSteps);
         return await _learnerThread.RunAsync(() => Learner.RlStep(groups, lr)).ConfigureAwait(false);
     }
@@ -362,7 +375,8 @@ public sealed class TrainerRun : IAsyncDisposable
     {
         Step = _step,
         PolicyVersion = Learner.Gate.Version,
-        Phase = TrainerPhase.At(_step, _options),
+        Phase = _plan.At(_step),
+        SftSteps = _step >= _plan.SftSteps ? _plan.SftSteps : null,
         Seed = (ulong)_options.Seed,
     };
 

@@ -143,5 +143,28 @@ public sealed class TextOnlyTwinTests : IDisposable
         Assert.Equal(100000, run.Spec.Environment.Eval.Seed);
     }
 
+    [Fact]
+    public void A_twin_of_a_run_whose_target_loss_ended_SFT_early_gets_the_steps_it_took_and_no_target()
+    {
+        var file = _dir.File("run.yaml", """
+            apiVersion: agentops.dev/v1alpha1
+            kind: TrainingRun
+            metadata: { name: arith, namespace: default }
+            spec:
+              environment: { name: arithmetic, seed: 3, eval: { tasks: 10, seed: 100000 } }
+              policy: { preset: tiny, sft: { enabled: true, steps: 400, targetLoss: 0.1 } }
+              algorithm: { name: grpo, steps: 20, groupSize: 4 }
+              sandbox: { runtime: process, replicas: 2 }
+            """);
+        var manifest = ManifestLoader.Load(file);
+        Assert.Equal(0.1, manifest.SftTargetLoss);
+
+        var twin = ManifestLoader.TextOnlyTwin(manifest, sftSteps: 317);
+
+        Assert.Equal(317, twin.SftSteps);
+        Assert.Equal(0, twin.SftTargetLoss);
+        Assert.Equal(0, AgentOps.Protos.Api.Manifests.ParseTrainingRun(twin.Text).GetValueOrThrow("twin").Spec.Policy.Sft.TargetLoss);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

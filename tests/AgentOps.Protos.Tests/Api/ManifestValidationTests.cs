@@ -20,6 +20,11 @@ public class ManifestValidationTests
             Errors(ManifestSamples.MinimalWith("agent: { topP: 1.5 }")));
 
     [Fact]
+    public void NegativeSftTargetLoss_NamesTheNestedField()
+        => Assert.Equal(["spec.policy.sft.targetLoss: must be between 0 and 100, got -0.1"],
+            Errors(ManifestSamples.MinimalWith("policy: { sft: { targetLoss: -0.1 } }")));
+
+    [Fact]
     public void UnknownEnvironment_ListsTheKnownOnes()
         => Assert.Equal(["spec.environment.name: unknown environment \"foo\" (known: arithmetic, countdown, tools, multihop-qa, cat)"],
             Errors(ManifestSamples.Minimal.Replace("countdown", "foo")));

@@ -47,11 +47,15 @@ public class ReportFormatTests
     public void Phases_follow_the_step_count()
     {
         var o = new TrainerOptions { SftSteps = 2, RlSteps = 3 };
-        Assert.Equal(new[] { "sft", "sft", "rl", "rl", "rl", "done" }, Enumerable.Range(0, 6).Select(i => TrainerPhase.At(i, o)));
+        Assert.Equal(new[] { "sft", "sft", "rl", "rl", "rl", "done" }, Enumerable.Range(0, 6).Select(i => PhasePlan.From(o).At(i)));
         var sftOnly = o with { Algorithm = "sft" };
         Assert.Equal(5, sftOnly.SftPhaseSteps);
-        Assert.Equal("done", TrainerPhase.At(5, sftOnly));
+        Assert.Equal("done", PhasePlan.From(sftOnly).At(5));
         var noSft = o with { SftEnabled = false };
-        Assert.Equal("rl", TrainerPhase.At(0, noSft));
+        Assert.Equal("rl", PhasePlan.From(noSft).At(0));
+        // A target loss that ended SFT after 1 step: RL keeps its 3 steps.
+        var early = PhasePlan.From(o) with { SftSteps = 1 };
+        Assert.Equal(new[] { "sft", "rl", "rl", "rl", "done" }, Enumerable.Range(0, 5).Select(i => early.At(i)));
+        Assert.Equal(4, early.TotalSteps);
     }
 }
