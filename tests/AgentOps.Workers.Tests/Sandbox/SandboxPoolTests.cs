@@ -143,6 +143,26 @@ public sealed class SandboxPoolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task As_many_episodes_as_the_warm_target_start_that_many_sandboxes_and_reuse_them()
+    {
+        using var measured = new MetricCapture(_harness.Metrics.Meter);
+        await using var pool = new SandboxPool(_harness.Factory, warm: 3, _harness.LoggerFactory);
+        // Three callers at once on a pool still starting: they wait for its three starts instead of adding their own,
+        // and while they hold them nothing more is started (leased sandboxes count towards the target).
+        for (var round = 0; round < 3; round++)
+        {
+            var leases = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => pool.AcquireAsync()));
+            Assert.Equal(3, pool.LeasedCount);
+            foreach (var sb in leases) Assert.Equal("2\n", (await sb.ExecuteAsync("1 + 1")).Stdout);
+            foreach (var sb in leases) await sb.DisposeAsync();
+            Assert.Equal(0, pool.LeasedCount);
+            await pool.WaitRecycledAsync();
+        }
+        Assert.Equal(3, pool.WarmCount);
+        Assert.Equal(3, measured.Sum("agentops_sandbox_starts_total"));
+    }
+
+    [Fact]
     public async Task Timeout_kills_are_counted_by_reason()
     {
         await using var h = new SandboxHarness("process", SandboxHarness.DefaultLimits with { CellTimeoutSeconds = 2 });

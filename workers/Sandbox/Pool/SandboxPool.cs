@@ -28,6 +28,8 @@ public sealed class SandboxPool : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, byte> _filling = new();
     private int _starting;
     private int _warmCount;
+    private int _leased;
+    private int _waiting;
 
     /// <param name="maxEpisodes">Episodes one sandbox serves before it is replaced (1 = never recycle).</param>
     public SandboxPool(SandboxFactory factory, int warm, ILoggerFactory loggerFactory, TimeProvider? time = null, int maxEpisodes = 200)
@@ -48,6 +50,9 @@ public sealed class SandboxPool : IAsyncDisposable
     /// <summary>Started sandboxes waiting to be handed out.</summary>
     public int WarmCount => Volatile.Read(ref _warmCount);
 
+    /// <summary>Sandboxes handed out and not yet returned.</summary>
+    public int LeasedCount => Volatile.Read(ref _leased);
+
     /// <summary>Waits until <paramref name="count"/> sandboxes are warm (tests, benchmarks, readiness).</summary>
     public async Task WaitWarmAsync(int count, CancellationToken cancellationToken = default)
     {
@@ -60,20 +65,38 @@ public sealed class SandboxPool : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         PythonSandbox? sandbox = null;
-        while (true)
+        Interlocked.Increment(ref _waiting);
+        try
         {
-            if (_warm.TryPop(out var warm))
+            while (true)
             {
-                Interlocked.Decrement(ref _warmCount);
-                sandbox = warm;
-                break;
+                if (_warm.TryPop(out var warm))
+                {
+                    Interlocked.Decrement(ref _warmCount);
+                    sandbox = warm;
+                    break;
+                }
+                // A reset or a start already in flight for this caller beats starting another: wait for it. (Every
+                // caller of a freshly made pool started its own besides the pool's: 33 starts for 16 episodes.)
+                if (Volatile.Read(ref _starting) < Volatile.Read(ref _waiting)) break;
+                await Task.Delay(TimeSpan.FromMilliseconds(2), _time, cancellationToken).ConfigureAwait(false);
             }
-            // A reset in flight (tens of ms) beats a cold start (seconds): wait for it rather than start one.
-            if (Volatile.Read(ref _recycling) == 0) break;
-            await Task.Delay(TimeSpan.FromMilliseconds(2), _time, cancellationToken).ConfigureAwait(false);
         }
-        Refill();
-        sandbox ??= await _factory.StartAsync(cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+        Interlocked.Increment(ref _leased);
+        try
+        {
+            Refill();
+            sandbox ??= await _factory.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _leased);
+            throw;
+        }
         return new PooledSandbox(sandbox, this);
     }
 
@@ -92,6 +115,7 @@ public sealed class SandboxPool : IAsyncDisposable
     internal void Return(PythonSandbox sandbox)
     {
         Interlocked.Increment(ref _starting); // counts towards the warm target while it is being reset
+        Interlocked.Decrement(ref _leased);
         Interlocked.Increment(ref _recycling);
         var task = Task.Run(() => RecycleOneAsync(sandbox));
         _filling[task] = 0;
@@ -135,13 +159,19 @@ public sealed class SandboxPool : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts sandboxes until warm, starting (or being recycled) and leased ones reach the warm target. Leased ones
+    /// count: each comes back within tens of milliseconds of its episode's end, so an executor running as many
+    /// episodes as the target needs no more. (Not counting them kept a second set starting beside the leased one:
+    /// 64 scripted episodes with 16 in flight took 13.2 s and 5.6 s of CPU, against 1.4 s and 0.9 s one at a time.)
+    /// </summary>
     private void Refill()
     {
         if (_stopping.IsCancellationRequested) return;
         while (true)
         {
             var starting = Volatile.Read(ref _starting);
-            if (WarmCount + starting >= _warmTarget) return;
+            if (WarmCount + starting + LeasedCount >= _warmTarget) return;
             if (Interlocked.CompareExchange(ref _starting, starting + 1, starting) != starting) continue;
             // On the thread pool: Process.Start forks synchronously (tens of ms), which must not sit on Acquire's path.
             var task = Task.Run(StartOneAsync);
@@ -176,8 +206,11 @@ public sealed class SandboxPool : IAsyncDisposable
                 catch (Exception e)
                 {
                     SandboxLog.WarmStartFailed(_logger, e, delay.TotalSeconds);
+                    // Not in flight while it backs off: a waiting caller starts its own and gets the error itself.
+                    Interlocked.Decrement(ref _starting);
                     try { await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false); }
-                    catch (OperationCanceledException) { return; }
+                    catch (OperationCanceledException) { Interlocked.Increment(ref _starting); return; }
+                    Interlocked.Increment(ref _starting);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
                 }
             }
@@ -194,11 +227,14 @@ public sealed class SandboxPool : IAsyncDisposable
         if (_stopping.IsCancellationRequested) return;
         _stopping.Cancel();
         await Task.WhenAll(_filling.Keys).ConfigureAwait(false);
+        // Each kill waits for its processes to exit: together, not one after another (32 warm sandboxes took 4 s).
+        var warm = new List<PythonSandbox>();
         while (_warm.TryPop(out var s))
         {
             Interlocked.Decrement(ref _warmCount);
-            await s.DisposeAsync().ConfigureAwait(false);
+            warm.Add(s);
         }
+        await Task.WhenAll(warm.Select(s => s.DisposeAsync().AsTask())).ConfigureAwait(false);
         _gauge.Dispose();
         _stopping.Dispose();
     }
