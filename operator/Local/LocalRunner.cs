@@ -168,7 +168,7 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
 
         var trainerDone = supervisor.WaitForCompletionAsync("trainer");
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, failed.Token);
-        var progress = new ProgressDisplay(ct => status.GetAsync(plan.StatusUrl, ct), supervisor, time);
+        var progress = new ProgressDisplay(ct => status.GetAsync(plan.StatusUrl, ct), supervisor, time, plan.Manifest.SftTargetLoss > 0);
         try
         {
             await progress.RunAsync(trainerDone, linked.Token);

@@ -6,8 +6,11 @@ namespace AgentOps.Operator.Local;
 /// <summary>
 /// Live progress from the trainer's `/status`: a Spectre.Console table redrawn in place on a terminal, plain
 /// lines (one every 10 s and on each phase change) when the output is redirected, e.g. under CI.
+/// <paramref name="sftMayEndEarly"/> (spec.policy.sft.targetLoss set): the total counts SFT's cap, so during SFT the
+/// ETA is an upper bound and says so ("&lt;= 3:54").
 /// </summary>
-public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusReport?>> poll, Supervisor supervisor, TimeProvider time)
+public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusReport?>> poll, Supervisor supervisor, TimeProvider time,
+    bool sftMayEndEarly = false)
 {
     public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
@@ -27,7 +30,7 @@ public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusRe
             {
                 var s = await poll(cancellationToken).ConfigureAwait(false);
                 if (s is not null) Last = s;
-                Fill(table, s, s is null ? null : eta.Observe(s));
+                Fill(table, s, s is null ? null : eta.Observe(s), sftMayEndEarly);
                 ctx.Refresh();
                 await Task.WhenAny(until, Task.Delay(1000, cancellationToken)).ConfigureAwait(false);
             }
@@ -50,7 +53,7 @@ public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusRe
                 var e = eta.Observe(s);
                 if (s.Phase != lastPhase || now - lastLine >= TimeSpan.FromSeconds(10))
                 {
-                    Console.WriteLine(Line(s, e));
+                    Console.WriteLine(Line(s, e, sftMayEndEarly));
                     lastLine = now;
                     lastPhase = s.Phase;
                 }
@@ -62,9 +65,9 @@ public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusRe
         }
     }
 
-    public static string Line(TrainerStatusReport s, TimeSpan? eta) =>
+    public static string Line(TrainerStatusReport s, TimeSpan? eta, bool sftMayEndEarly = false) =>
         $"[{s.Phase}] step {s.Step}/{s.TotalSteps}  v{s.PolicyVersion}  reward {s.MeanReward:0.000}  success {s.SuccessRate:P1}  " +
-        $"{s.TokensPerSecond:0} tok/s  {s.TrajectoriesPerSecond:0.0} traj/s  ingested {s.TrajectoriesIngested}  ETA {Format(eta)}";
+        $"{s.TokensPerSecond:0} tok/s  {s.TrajectoriesPerSecond:0.0} traj/s  ingested {s.TrajectoriesIngested}  ETA {Format(eta, s, sftMayEndEarly)}";
 
     private static Table NewTable()
     {
@@ -75,7 +78,7 @@ public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusRe
         return t;
     }
 
-    private void Fill(Table table, TrainerStatusReport? s, TimeSpan? eta)
+    private void Fill(Table table, TrainerStatusReport? s, TimeSpan? eta, bool sftMayEndEarly)
     {
         table.Rows.Clear();
         if (s is null)
@@ -85,11 +88,13 @@ public sealed class ProgressDisplay(Func<CancellationToken, Task<TrainerStatusRe
         else
         {
             table.AddRow(Markup.Escape(s.Phase), $"{s.Step}/{s.TotalSteps}", $"v{s.PolicyVersion}", $"{s.MeanReward:0.000}",
-                $"{s.SuccessRate:P1}", $"{s.TokensPerSecond:0}", $"{s.TrajectoriesPerSecond:0.0}", $"{s.TrajectoriesIngested}", Format(eta));
+                $"{s.SuccessRate:P1}", $"{s.TokensPerSecond:0}", $"{s.TrajectoriesPerSecond:0.0}", $"{s.TrajectoriesIngested}", Format(eta, s, sftMayEndEarly));
         }
         var trouble = supervisor.Events.Where(e => e.Kind is SupervisorEventKind.Restarting or SupervisorEventKind.GaveUp).TakeLast(3).ToList();
         table.Caption(trouble.Count == 0 ? "" : string.Join("\n", trouble.Select(e => $"[yellow]{Markup.Escape(e.Child)}: {Markup.Escape(e.Message.Split('\n')[0])}[/]")));
     }
 
-    private static string Format(TimeSpan? eta) => eta is { } e ? (e.TotalHours >= 1 ? e.ToString(@"h\:mm\:ss") : e.ToString(@"m\:ss")) : "-";
+    private static string Format(TimeSpan? eta, TrainerStatusReport s, bool sftMayEndEarly) => eta is { } e
+        ? (sftMayEndEarly && s.Phase == "sft" ? "<= " : "") + (e.TotalHours >= 1 ? e.ToString(@"h\:mm\:ss") : e.ToString(@"m\:ss"))
+        : "-";
 }
