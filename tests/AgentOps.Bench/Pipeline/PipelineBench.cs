@@ -21,7 +21,9 @@ public sealed class PipelineBench : IBench
     private const int Pushers = 4;
     private const string Run = "bench";
     private const string Token = "bench-token";
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(10);
+    // AGENTOPS_BENCH_WARMUP_S lengthens the warm-up, e.g. to attach a profiler (perf, dotnet-trace) to steady-state rounds.
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(
+        double.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_BENCH_WARMUP_S"), CultureInfo.InvariantCulture, out var s) ? s : 10);
 
     public string Name => "pipeline";
 
