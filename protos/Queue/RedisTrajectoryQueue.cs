@@ -126,12 +126,12 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         args[1] = (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds);
         for (var j = 0; j < count; j++)
         {
-            var id = trajectories[start + j].Message.TrajectoryId;
+            var id = trajectories[start + j].TrajectoryId;
             keys[j + 1] = _options.IdKey(id);
             args[2 + 2 * j] = id;
             args[3 + 2 * j] = trajectories[start + j].Bytes;
         }
-        var first = trajectories[start].Message.TrajectoryId;
+        var first = trajectories[start].TrajectoryId;
         var what = count == 1 ? $"append trajectory \"{first}\"" : $"append {count} trajectories (\"{first}\" first)";
         var result = await Run(what, db => db.ScriptEvaluateAsync(RedisStreamScripts.AppendBatch, keys, args), cancellationToken).ConfigureAwait(false);
         return (RedisResult[])result!;
