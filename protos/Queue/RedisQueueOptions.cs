@@ -42,5 +42,5 @@ public sealed record RedisQueueOptions
     /// <summary>Where corrupt entries go (fields entry, id, reason, p), capped like the stream by <see cref="MaxLength"/>.</summary>
     public string DeadStreamKey => $"agentops:{{{RunId}}}:dead";
 
-    public string IdKey(string trajectoryId) => $"agentops:{{{RunId}}}:ids:{trajectoryId}";
+    public string IdKey(string trajectoryId) => string.Concat("agentops:{", RunId, "}:ids:", trajectoryId);
 }

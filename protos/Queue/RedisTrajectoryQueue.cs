@@ -281,16 +281,17 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             var entryId = (string)e[0]!;
             var fields = (RedisResult[])e[1]!;
             byte[]? payload = null;
-            string? trajectoryId = null;
+            RedisResult? idField = null;
             for (var i = 0; i + 1 < fields.Length; i += 2)
             {
-                var name = (string)fields[i]!;
-                if (name == "p") payload = (byte[])fields[i + 1]!;
-                else if (name == "id") trajectoryId = (string)fields[i + 1]!;
+                // Field names compared as the bytes the reply holds (no string per name and entry).
+                var name = ((byte[]?)fields[i]).AsSpan();
+                if (name.SequenceEqual("p"u8)) payload = (byte[])fields[i + 1]!;
+                else if (name.SequenceEqual("id"u8)) idField = fields[i + 1];
             }
             if (payload is null)
             {
-                (dead ??= []).Add((new DeadLetter(entryId, trajectoryId, $"stream entry {entryId} has no field \"p\" (the serialized Trajectory)", 0), []));
+                (dead ??= []).Add((new DeadLetter(entryId, IdOf(idField), $"stream entry {entryId} has no field \"p\" (the serialized Trajectory)", 0), []));
                 continue;
             }
             // A moving average (1/8 weight) of entry sizes sets how many entries one reply may carry.
@@ -302,10 +303,11 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             }
             catch (InvalidProtocolBufferException ex)
             {
-                (dead ??= []).Add((new DeadLetter(entryId, trajectoryId, $"stream entry {entryId}: field \"p\" ({payload.Length} bytes) is not a Trajectory: {ex.Message}", payload.Length), payload));
+                (dead ??= []).Add((new DeadLetter(entryId, IdOf(idField), $"stream entry {entryId}: field \"p\" ({payload.Length} bytes) is not a Trajectory: {ex.Message}", payload.Length), payload));
             }
         }
         if (dead is null) return good;
+        static string? IdOf(RedisResult? field) => field is null ? null : (string?)field; // decoded for dead letters only
         var args = new List<RedisValue>(2 + dead.Count * 4) { _options.Group, _options.MaxLength };
         foreach (var (letter, payload) in dead) args.AddRange([letter.EntryId, letter.TrajectoryId ?? "", letter.Reason, payload]);
         await Run($"move {dead.Count} corrupt entries to {_options.DeadStreamKey}", db => db.ScriptEvaluateAsync(RedisStreamScripts.DeadLetter,
