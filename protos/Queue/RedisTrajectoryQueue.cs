@@ -49,17 +49,29 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
 
     public RedisQueueOptions Options => _options;
 
+    /// <summary>The multiplexer (tests read its configuration).</summary>
+    internal ConnectionMultiplexer Connection => _redis;
+
     public event Action<DeadLetter>? DeadLettered;
 
     /// <summary>
     /// Connects to <paramref name="configuration"/> (a StackExchange.Redis configuration string, e.g. "127.0.0.1:6379" or
     /// "host:6379,password=..."; <c>abortConnect=false</c> is added so the queue reconnects when Redis comes back) and
-    /// owns the connection. A "redis://host:port" URL is accepted too.
+    /// owns the connection. A "redis://host:port" URL is accepted too. The client's write buffer is
+    /// <see cref="RedisQueueOptions.ClientWriteBufferBytes"/> unless the configuration sets <c>writeBuffer</c>.
     /// </summary>
     public static async Task<RedisTrajectoryQueue> ConnectAsync(string configuration, RedisQueueOptions options)
     {
-        var config = ConfigurationOptions.Parse(ToConfiguration(configuration));
+        ArgumentNullException.ThrowIfNull(options);
+        var text = ToConfiguration(configuration);
+        var config = ConfigurationOptions.Parse(text);
         config.AbortOnConnectFail = false;
+        if (!text.Contains("writeBuffer=", StringComparison.OrdinalIgnoreCase))
+        {
+            if (options.ClientWriteBufferBytes < 1)
+                throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.ClientWriteBufferBytes must be at least 1, got {options.ClientWriteBufferBytes}");
+            config.WriteBuffer = options.ClientWriteBufferBytes;
+        }
         var redis = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
         return new RedisTrajectoryQueue(redis, options, ownsConnection: true);
     }
