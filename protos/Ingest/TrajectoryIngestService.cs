@@ -12,8 +12,8 @@ namespace AgentOps.Protos.Ingest;
 /// RESOURCE_EXHAUSTED and a <c>retry-after-ms</c> trailer while the backlog is over its bound, appends
 /// idempotently (a duplicate id counts as acknowledged) and acks only once the queue stored every trajectory.
 /// Trajectories are appended in batches (up to <see cref="IngestOptions.MaxAppendBatch"/>, or fewer when the client
-/// pauses): one queue round trip per batch instead of one per trajectory. Each is stored as the bytes that arrived
-/// (parsed only to validate, never serialized again).
+/// pauses): one queue round trip per batch instead of one per trajectory. Each is stored as the bytes that arrived,
+/// validated from those bytes (<see cref="TrajectoryWireReader"/>) without building the message.
 /// A failed call may have stored some of its trajectories: the client resends them all, with the same ids.
 /// <code>
 /// var service = new TrajectoryIngestService(queue, new IngestOptions { RunId = "demo", BearerToken = token });
@@ -44,7 +44,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         _token = options.BearerToken is null ? null : System.Text.Encoding.UTF8.GetBytes(options.BearerToken);
     }
 
-    public override async Task<PushAck> PushSerialized(IAsyncStreamReader<SerializedTrajectory> requestStream, ServerCallContext context)
+    public override async Task<PushAck> PushSerialized(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context)
     {
         var started = _options.TimeProvider.GetTimestamp();
         var code = StatusCode.OK;
@@ -68,7 +68,7 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         }
     }
 
-    private async Task<PushAck> PushCoreAsync(IAsyncStreamReader<SerializedTrajectory> requestStream, ServerCallContext context)
+    private async Task<PushAck> PushCoreAsync(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context)
     {
         if (_token != null)
         {
@@ -99,8 +99,8 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
                 }
                 next = null;
                 if (!more) break;
-                var received = requestStream.Current;
-                if (TrajectoryValidator.Validate(received.Message, received.Bytes.Length, _options) is { } error)
+                var (summary, received) = requestStream.Current;
+                if (TrajectoryValidator.Validate(summary, received.Bytes.Length, _options) is { } error)
                     throw Reject(context, error.Reason, new Status(StatusCode.InvalidArgument, error.Message));
                 if (await _backlog.OverBoundAsync(ct).ConfigureAwait(false) is { } backlog)
                 {

@@ -16,7 +16,10 @@ public static class TrajectoryValidator
     public static ValidationError? Validate(Trajectory t, IngestOptions options) => Validate(t, t.CalculateSize(), options);
 
     /// <param name="size">The serialized size: of the bytes as received, when the trajectory came over the wire.</param>
-    public static ValidationError? Validate(Trajectory t, int size, IngestOptions options)
+    public static ValidationError? Validate(Trajectory t, int size, IngestOptions options) => Validate(TrajectorySummary.Of(t), size, options);
+
+    /// <param name="size">The serialized size: of the bytes as received, when the trajectory came over the wire.</param>
+    public static ValidationError? Validate(in TrajectorySummary t, int size, IngestOptions options)
     {
         if (size > options.MaxTrajectoryBytes)
             return new("too_large", $"trajectory \"{t.TrajectoryId}\": {size} bytes is over the limit of {options.MaxTrajectoryBytes} bytes");
@@ -28,24 +31,14 @@ public static class TrajectoryValidator
             return new("unknown_environment", $"environment: must not be empty (trajectory \"{t.TrajectoryId}\")");
         if (options.KnownEnvironments is { } known && !known.Contains(t.Environment))
             return new("unknown_environment", $"environment: unknown environment \"{t.Environment}\" (known: {string.Join(", ", known.Order())}; trajectory \"{t.TrajectoryId}\")");
-        for (var i = 0; i < t.Segments.Count; i++)
+        if (t.FirstSegmentProblem is not { } p) return null;
+        var field = $"segments[{p.Index}]";
+        return p.Rule switch
         {
-            var s = t.Segments[i];
-            var field = $"segments[{i}]";
-            if (s.LossMask.Length != s.TokenIds.Count)
-                return new("length_mismatch", $"{field}.loss_mask: has {s.LossMask.Length} bytes for {s.TokenIds.Count} token_ids (trajectory \"{t.TrajectoryId}\")");
-            var generated = s.Kind == SegmentKind.Generated;
-            if (generated && s.Logprobs.Count != s.TokenIds.Count)
-                return new("length_mismatch", $"{field}.logprobs: has {s.Logprobs.Count} values for {s.TokenIds.Count} token_ids of a GENERATED segment (trajectory \"{t.TrajectoryId}\")");
-            if (!generated && s.Logprobs.Count != 0)
-                return new("length_mismatch", $"{field}.logprobs: has {s.Logprobs.Count} values on a {s.Kind} segment, expected none (trajectory \"{t.TrajectoryId}\")");
-            for (var j = 0; j < s.TokenIds.Count; j++)
-            {
-                var id = s.TokenIds[j];
-                if ((uint)id >= ByteTokenizer.VocabSize)
-                    return new("token_out_of_range", $"{field}.token_ids[{j}]: {id} is outside the vocabulary [0, {ByteTokenizer.VocabSize}) (trajectory \"{t.TrajectoryId}\")");
-            }
-        }
-        return null;
+            SegmentRule.LossMaskLength => new("length_mismatch", $"{field}.loss_mask: has {p.LossMaskBytes} bytes for {p.TokenIds} token_ids (trajectory \"{t.TrajectoryId}\")"),
+            SegmentRule.GeneratedLogprobs => new("length_mismatch", $"{field}.logprobs: has {p.Logprobs} values for {p.TokenIds} token_ids of a GENERATED segment (trajectory \"{t.TrajectoryId}\")"),
+            SegmentRule.UnexpectedLogprobs => new("length_mismatch", $"{field}.logprobs: has {p.Logprobs} values on a {p.Kind} segment, expected none (trajectory \"{t.TrajectoryId}\")"),
+            _ => new("token_out_of_range", $"{field}.token_ids[{p.TokenIndex}]: {p.TokenId} is outside the vocabulary [0, {ByteTokenizer.VocabSize}) (trajectory \"{t.TrajectoryId}\")"),
+        };
     }
 }

@@ -41,16 +41,36 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
     {
         QueueArguments.CheckTrajectory(trajectory);
         cancellationToken.ThrowIfCancellationRequested();
-        var copy = trajectory.Clone(); // the caller may reuse its message; the queue keeps what was appended
+        return Task.FromResult(Append(trajectory.Clone())); // the caller may reuse its message; the queue keeps what was appended
+    }
+
+    /// <summary>Stores a parse of each one's bytes (what a Redis reader gets back), which is the queue's own copy.</summary>
+    public Task<IReadOnlyList<AppendOutcome>> AppendSerializedAsync(IReadOnlyList<SerializedTrajectory> trajectories, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trajectories);
+        foreach (var t in trajectories) QueueArguments.CheckSerialized(t); // all checked before any is stored
+        var parsed = trajectories.Select(t => Trajectory.Parser.ParseFrom(t.Bytes)).ToList();
+        var outcomes = new AppendOutcome[parsed.Count];
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            outcomes[i] = Append(parsed[i]);
+        }
+        return Task.FromResult<IReadOnlyList<AppendOutcome>>(outcomes);
+    }
+
+    /// <summary>Stores <paramref name="trajectory"/> itself: the caller hands over a copy no one else holds.</summary>
+    private AppendOutcome Append(Trajectory trajectory)
+    {
         TaskCompletionSource signal;
         lock (_lock)
         {
             ThrowIfDisposed();
             var now = _time.GetTimestamp();
             ExpireIds(now);
-            if (_ids.ContainsKey(trajectory.TrajectoryId)) return Task.FromResult(AppendOutcome.Duplicate);
+            if (_ids.ContainsKey(trajectory.TrajectoryId)) return AppendOutcome.Duplicate;
             var seq = _nextSeq++;
-            _entries[seq] = copy;
+            _entries[seq] = trajectory;
             var expires = now + (long)(_options.IdempotencyTtl.TotalSeconds * _time.TimestampFrequency);
             _ids[trajectory.TrajectoryId] = (seq, expires);
             _idExpiry.Enqueue((trajectory.TrajectoryId, expires));
@@ -59,7 +79,7 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
             _appended = NewSignal();
         }
         signal.TrySetResult();
-        return Task.FromResult(AppendOutcome.Appended);
+        return AppendOutcome.Appended;
     }
 
     public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)

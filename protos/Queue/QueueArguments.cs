@@ -14,9 +14,10 @@ internal static class QueueArguments
 
     public static void CheckSerialized(SerializedTrajectory trajectory)
     {
-        CheckTrajectory(trajectory.Message);
+        if (string.IsNullOrEmpty(trajectory.TrajectoryId))
+            throw new ArgumentException("trajectory_id is empty: the queue is idempotent by trajectory id, so every trajectory needs one", nameof(trajectory));
         if (trajectory.Bytes is null)
-            throw new ArgumentException($"trajectory \"{trajectory.Message.TrajectoryId}\": Bytes is null; it must hold the serialized message", nameof(trajectory));
+            throw new ArgumentException($"trajectory \"{trajectory.TrajectoryId}\": Bytes is null; it must hold the serialized message", nameof(trajectory));
     }
 
     public static void CheckRead(string consumer, int maxCount)

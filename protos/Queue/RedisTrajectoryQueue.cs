@@ -49,17 +49,29 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
 
     public RedisQueueOptions Options => _options;
 
+    /// <summary>The multiplexer (tests read its configuration).</summary>
+    internal ConnectionMultiplexer Connection => _redis;
+
     public event Action<DeadLetter>? DeadLettered;
 
     /// <summary>
     /// Connects to <paramref name="configuration"/> (a StackExchange.Redis configuration string, e.g. "127.0.0.1:6379" or
     /// "host:6379,password=..."; <c>abortConnect=false</c> is added so the queue reconnects when Redis comes back) and
-    /// owns the connection. A "redis://host:port" URL is accepted too.
+    /// owns the connection. A "redis://host:port" URL is accepted too. The client's write buffer is
+    /// <see cref="RedisQueueOptions.ClientWriteBufferBytes"/> unless the configuration sets <c>writeBuffer</c>.
     /// </summary>
     public static async Task<RedisTrajectoryQueue> ConnectAsync(string configuration, RedisQueueOptions options)
     {
-        var config = ConfigurationOptions.Parse(ToConfiguration(configuration));
+        ArgumentNullException.ThrowIfNull(options);
+        var text = ToConfiguration(configuration);
+        var config = ConfigurationOptions.Parse(text);
         config.AbortOnConnectFail = false;
+        if (!text.Contains("writeBuffer=", StringComparison.OrdinalIgnoreCase))
+        {
+            if (options.ClientWriteBufferBytes < 1)
+                throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.ClientWriteBufferBytes must be at least 1, got {options.ClientWriteBufferBytes}");
+            config.WriteBuffer = options.ClientWriteBufferBytes;
+        }
         var redis = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
         return new RedisTrajectoryQueue(redis, options, ownsConnection: true);
     }
@@ -126,12 +138,12 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         args[1] = (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds);
         for (var j = 0; j < count; j++)
         {
-            var id = trajectories[start + j].Message.TrajectoryId;
+            var id = trajectories[start + j].TrajectoryId;
             keys[j + 1] = _options.IdKey(id);
             args[2 + 2 * j] = id;
             args[3 + 2 * j] = trajectories[start + j].Bytes;
         }
-        var first = trajectories[start].Message.TrajectoryId;
+        var first = trajectories[start].TrajectoryId;
         var what = count == 1 ? $"append trajectory \"{first}\"" : $"append {count} trajectories (\"{first}\" first)";
         var result = await Run(what, db => db.ScriptEvaluateAsync(RedisStreamScripts.AppendBatch, keys, args), cancellationToken).ConfigureAwait(false);
         return (RedisResult[])result!;
@@ -281,16 +293,17 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             var entryId = (string)e[0]!;
             var fields = (RedisResult[])e[1]!;
             byte[]? payload = null;
-            string? trajectoryId = null;
+            RedisResult? idField = null;
             for (var i = 0; i + 1 < fields.Length; i += 2)
             {
-                var name = (string)fields[i]!;
-                if (name == "p") payload = (byte[])fields[i + 1]!;
-                else if (name == "id") trajectoryId = (string)fields[i + 1]!;
+                // Field names compared as the bytes the reply holds (no string per name and entry).
+                var name = ((byte[]?)fields[i]).AsSpan();
+                if (name.SequenceEqual("p"u8)) payload = (byte[])fields[i + 1]!;
+                else if (name.SequenceEqual("id"u8)) idField = fields[i + 1];
             }
             if (payload is null)
             {
-                (dead ??= []).Add((new DeadLetter(entryId, trajectoryId, $"stream entry {entryId} has no field \"p\" (the serialized Trajectory)", 0), []));
+                (dead ??= []).Add((new DeadLetter(entryId, IdOf(idField), $"stream entry {entryId} has no field \"p\" (the serialized Trajectory)", 0), []));
                 continue;
             }
             // A moving average (1/8 weight) of entry sizes sets how many entries one reply may carry.
@@ -302,10 +315,11 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             }
             catch (InvalidProtocolBufferException ex)
             {
-                (dead ??= []).Add((new DeadLetter(entryId, trajectoryId, $"stream entry {entryId}: field \"p\" ({payload.Length} bytes) is not a Trajectory: {ex.Message}", payload.Length), payload));
+                (dead ??= []).Add((new DeadLetter(entryId, IdOf(idField), $"stream entry {entryId}: field \"p\" ({payload.Length} bytes) is not a Trajectory: {ex.Message}", payload.Length), payload));
             }
         }
         if (dead is null) return good;
+        static string? IdOf(RedisResult? field) => field is null ? null : (string?)field; // decoded for dead letters only
         var args = new List<RedisValue>(2 + dead.Count * 4) { _options.Group, _options.MaxLength };
         foreach (var (letter, payload) in dead) args.AddRange([letter.EntryId, letter.TrajectoryId ?? "", letter.Reason, payload]);
         await Run($"move {dead.Count} corrupt entries to {_options.DeadStreamKey}", db => db.ScriptEvaluateAsync(RedisStreamScripts.DeadLetter,

@@ -43,16 +43,11 @@ public static class Marshallers
         new(m => m.CalculateSize(), (m, span) => m.WriteTo(span), parser.ParseFrom);
 
     /// <summary>
-    /// A protobuf message together with its bytes as received: <paramref name="wrap"/> pairs the parsed message with a copy
-    /// of its frame, and writing sends <paramref name="bytes"/> as they are.
+    /// A message read from its own copy of the frame: <paramref name="read"/> gets the bytes (and keeps them, as it likes);
+    /// writing sends <paramref name="bytes"/> as they are.
     /// </summary>
-    public static Marshaller<TPair> ForProtobufKeepingBytes<T, TPair>(MessageParser<T> parser, Func<T, byte[], TPair> wrap, Func<TPair, byte[]> bytes)
-        where T : IMessage<T> =>
-        new(p => bytes(p).Length, (p, span) => bytes(p).CopyTo(span), seq =>
-        {
-            var copy = seq.ToArray();
-            return wrap(parser.ParseFrom(copy), copy);
-        });
+    public static Marshaller<T> ForBytesRead<T>(Func<byte[], T> read, Func<T, byte[]> bytes) =>
+        new(m => bytes(m).Length, (m, span) => bytes(m).CopyTo(span), seq => read(seq.ToArray()));
 
     /// <summary>Raw bytes as the message (generic peers, interop tests).</summary>
     public static Marshaller<byte[]> Bytes { get; } = new(b => b.Length, (b, span) => b.CopyTo(span), seq => seq.ToArray());

@@ -1,5 +1,5 @@
 using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Queue;
+using AgentOps.Protos.Ingest;
 
 namespace AgentOps.Protos.V1;
 
@@ -17,11 +17,12 @@ public static class TrajectoryIngest
 
     /// <summary>
     /// What the server hosts for Push (not in Grpc.Tools' output): the same path and wire format as <see cref="PushMethod"/>,
-    /// with each request's bytes kept next to the parsed message, so the gateway can store them without serializing again.
+    /// each request read as its bytes and what validation needs of them (<see cref="TrajectoryWireReader"/>: no message is
+    /// built), so the gateway validates and stores the bytes as they arrived. Bytes a parse would refuse fail the read.
     /// </summary>
-    public static readonly Method<SerializedTrajectory, PushAck> PushSerializedMethod = new(
+    public static readonly Method<ReceivedTrajectory, PushAck> PushSerializedMethod = new(
         MethodType.ClientStreaming, ServiceName, "Push",
-        Marshallers.ForProtobufKeepingBytes(Trajectory.Parser, (message, bytes) => new SerializedTrajectory(message, bytes), t => t.Bytes),
+        Marshallers.ForBytesRead(ReceivedTrajectory.Read, t => t.Serialized.Bytes),
         Marshallers.ForProtobuf(PushAck.Parser));
 
     /// <summary>Server side: override <see cref="Push"/> (or <see cref="PushSerialized"/>), host it with <see cref="BindService"/>.</summary>
@@ -31,12 +32,12 @@ public static class TrajectoryIngest
             throw new RpcException(new Status(StatusCode.Unimplemented, $"{ServiceName}/Push is not implemented"));
 
         /// <summary>The hosted handler; by default hands the parsed messages to <see cref="Push"/>.</summary>
-        public virtual Task<PushAck> PushSerialized(IAsyncStreamReader<SerializedTrajectory> requestStream, ServerCallContext context) =>
+        public virtual Task<PushAck> PushSerialized(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context) =>
             Push(new MessageReader(requestStream), context);
 
-        private sealed class MessageReader(IAsyncStreamReader<SerializedTrajectory> inner) : IAsyncStreamReader<Trajectory>
+        private sealed class MessageReader(IAsyncStreamReader<ReceivedTrajectory> inner) : IAsyncStreamReader<Trajectory>
         {
-            public Trajectory Current => inner.Current.Message;
+            public Trajectory Current => inner.Current.Serialized.Message;
 
             public Task<bool> MoveNext(CancellationToken cancellationToken) => inner.MoveNext(cancellationToken);
         }
@@ -44,7 +45,7 @@ public static class TrajectoryIngest
 
     public static ServerServiceDefinition BindService(TrajectoryIngestBase serviceImpl) =>
         ServerServiceDefinition.CreateBuilder()
-            .AddMethod(PushSerializedMethod, (ClientStreamingServerMethod<SerializedTrajectory, PushAck>)serviceImpl.PushSerialized)
+            .AddMethod(PushSerializedMethod, (ClientStreamingServerMethod<ReceivedTrajectory, PushAck>)serviceImpl.PushSerialized)
             .Build();
 
     /// <summary>Client side: <c>new TrajectoryIngest.TrajectoryIngestClient(GrpcChannel.ForAddress(url))</c>.</summary>

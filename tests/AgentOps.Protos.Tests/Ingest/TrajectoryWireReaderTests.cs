@@ -1,0 +1,130 @@
+using AgentOps.Protos.Ingest;
+using AgentOps.Protos.V1;
+using AgentOps.Testing.Wire;
+using Google.Protobuf;
+
+namespace AgentOps.Protos.Tests.Ingest;
+
+/// <summary>The gateway's wire reader against Google.Protobuf's parser: the same summary, or the same refusal, for any bytes.</summary>
+public sealed class TrajectoryWireReaderTests
+{
+    /// <summary>A trajectory with every field of trajectory.proto set, steps, labels and timings included.</summary>
+    private static Trajectory Full(string id = "w-1", int approxBytes = 0)
+    {
+        var t = SampleTrajectories.Valid(id, "run-a", approxBytes: approxBytes);
+        t.Steps.Add(new Step { Index = 0, Action = "think <code>print(17 * 23)</code>", Code = "print(17 * 23)", Observation = "391", SandboxSeconds = 0.25, GenerateSeconds = 1.5 });
+        t.Steps.Add(new Step { Index = 1, Action = "<answer>391</answer>", CodeError = true, Feedback = "ünïcode feedback ✓" });
+        t.Timings = new Timings { StartedUnixMs = 1_700_000_000_000, FinishedUnixMs = 1_700_000_001_500, GenerateSeconds = 1.5, SandboxSeconds = 0.25, TotalSeconds = 1.75 };
+        t.Labels["runtime"] = "runsc";
+        t.Labels["pool"] = "warm";
+        t.Reward.Components["format"] = 0.5;
+        t.Outcome.Message = "correct";
+        return t;
+    }
+
+    public static TheoryData<string> Plain => new() { "small", "4 KiB", "64 KiB", "mask_length", "logprob_length", "logprobs_on_prompt", "token_range", "negative_token", "unknown_kind", "empty" };
+
+    [Theory]
+    [MemberData(nameof(Plain))]
+    public void A_plain_encoding_is_read_without_the_parser_and_agrees_with_it(string kind)
+    {
+        var t = kind switch { "4 KiB" => Full(approxBytes: 4096), "64 KiB" => Full(approxBytes: 64 * 1024), "empty" => new Trajectory(), _ => Full() };
+        switch (kind)
+        {
+            case "mask_length": t.Segments[1].LossMask = ByteString.CopyFrom(1, 1, 1); break;
+            case "logprob_length": t.Segments[1].Logprobs.RemoveAt(0); break;
+            case "logprobs_on_prompt": t.Segments[0].Logprobs.Add(-0.5f); break;
+            case "token_range": t.Segments[1].TokenIds[3] = 999; break;
+            case "negative_token": t.Segments[2].TokenIds[1] = -1; break; // a 10-byte varint
+            case "unknown_kind": // a kind this build does not know, named by its number
+                t.Segments[0].Kind = (SegmentKind)7;
+                t.Segments[0].Logprobs.Add(-0.5f);
+                break;
+        }
+        var bytes = t.ToByteArray();
+        Assert.True(TrajectoryWireReader.TryRead(bytes, out var summary));
+        Assert.Equal(TrajectorySummary.Of(t), summary);
+        if (kind is not ("small" or "4 KiB" or "64 KiB" or "empty")) Assert.NotNull(summary.FirstSegmentProblem);
+    }
+
+    [Fact]
+    public void Unpacked_repeated_fields_and_repeated_scalars_read_as_the_parser_reads_them()
+    {
+        var t = Full();
+        // segment 0 again with token_ids and logprobs one per tag (proto2 style, which a proto3 parser accepts),
+        // a second packed chunk, and the loss mask given twice (the last one wins)
+        var segment = new List<byte> { 0x08, 0x02 }; // kind GENERATED
+        segment.AddRange([0x10, 0x41, 0x10, 0x42]); // token_ids 65, 66 unpacked
+        segment.AddRange([0x12, 0x02, 0x43, 0x44]); // token_ids 67, 68 packed
+        segment.AddRange([0x1D, 0, 0, 0x80, 0xBF, 0x1A, 0x0C, 0, 0, 0x80, 0xBF, 0, 0, 0x80, 0xBF, 0, 0, 0x80, 0xBF]); // 1 + 3 log-probs
+        segment.AddRange([0x22, 0x01, 0x01, 0x22, 0x04, 1, 1, 1, 1]); // loss_mask twice
+        byte[] bytes = [.. t.ToByteArray(), 0x4A, (byte)segment.Count, .. segment, 0x0A, 0x03, (byte)'w', (byte)'-', (byte)'2'];
+        Assert.True(TrajectoryWireReader.TryRead(bytes, out var summary));
+        var parsed = Trajectory.Parser.ParseFrom(bytes);
+        Assert.Equal("w-2", parsed.TrajectoryId); // trajectory_id given twice: the last one
+        Assert.Equal(4, parsed.Segments[3].TokenIds.Count);
+        Assert.Equal(TrajectorySummary.Of(parsed), summary);
+    }
+
+    [Fact]
+    public void Unknown_fields_and_bad_utf8_go_to_the_parser()
+    {
+        var t = Full();
+        byte[] unknown = [.. t.ToByteArray(), 0xC0, 0x3E, 0x07]; // field 1000 = 7
+        Assert.False(TrajectoryWireReader.TryRead(unknown, out _));
+        Assert.Equal(TrajectorySummary.Of(t), TrajectoryWireReader.Read(unknown));
+
+        byte[] badText = [0x0A, 0x02, 0xC3, 0x28, .. t.ToByteArray()[(2 + t.TrajectoryId.Length)..]]; // trajectory_id not UTF-8
+        Assert.False(TrajectoryWireReader.TryRead(badText, out _));
+        Assert.Equal(TrajectorySummary.Of(Trajectory.Parser.ParseFrom(badText)), TrajectoryWireReader.Read(badText));
+    }
+
+    [Fact]
+    public void Mutated_bytes_are_read_exactly_as_the_parser_reads_them()
+    {
+        var random = new Random(7);
+        var original = Full(approxBytes: 600).ToByteArray();
+        var (fast, refused) = (0, 0);
+        for (var n = 0; n < 4000; n++)
+        {
+            var bytes = Mutate(original, random);
+            object expected, actual;
+            try { expected = TrajectorySummary.Of(Trajectory.Parser.ParseFrom(bytes)); }
+            catch (InvalidProtocolBufferException e) { expected = e.Message; }
+            try { actual = TrajectoryWireReader.Read(bytes); }
+            catch (InvalidProtocolBufferException e) { actual = e.Message; }
+            Assert.Equal(expected, actual);
+            if (TrajectoryWireReader.TryRead(bytes, out var summary))
+            {
+                fast++;
+                Assert.Equal(expected, summary); // the fast path never takes what the parser refuses
+            }
+            if (expected is string) refused++;
+        }
+        // both paths were exercised: bytes the fast path read, and bytes the parser refused
+        Assert.InRange(fast, 200, 4000);
+        Assert.InRange(refused, 200, 4000);
+    }
+
+    private static byte[] Mutate(byte[] original, Random random)
+    {
+        var bytes = original.ToList();
+        for (var edits = random.Next(1, 4); edits > 0 && bytes.Count > 0; edits--)
+        {
+            var at = random.Next(bytes.Count);
+            switch (random.Next(6))
+            {
+                case 0: bytes[at] = (byte)random.Next(256); break;
+                case 1: bytes[at] ^= (byte)(1 << random.Next(8)); break;
+                case 2: bytes.RemoveRange(at, Math.Min(bytes.Count - at, random.Next(1, 8))); break;
+                case 3: bytes.Insert(at, (byte)random.Next(256)); break;
+                case 4: bytes.RemoveRange(at, bytes.Count - at); break; // truncated
+                default: // a field-sized slice repeated (repeated scalars, segments given twice)
+                    var length = Math.Min(bytes.Count - at, random.Next(2, 40));
+                    bytes.InsertRange(at, bytes.GetRange(at, length));
+                    break;
+            }
+        }
+        return [.. bytes];
+    }
+}
