@@ -70,6 +70,7 @@ public sealed class SandboxPool : IAsyncDisposable
         {
             while (true)
             {
+                ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this); // nothing to wait for any more
                 if (_warm.TryPop(out var warm))
                 {
                     Interlocked.Decrement(ref _warmCount);
