@@ -25,7 +25,7 @@ public static class PlanBuilder
         var phases = new List<string>();
         if (manifest.SftEnabled)
             phases.Add(manifest.SftTargetLoss > 0
-                ? $"sft: on scripted demonstrations until the mean loss of {SftLossTarget.Window} steps is at most {manifest.SftTargetLoss}, at most {manifest.SftSteps} steps"
+                ? $"sft: on scripted demonstrations until the mean loss of {SftLossTarget.Window} steps is at most {manifest.SftTargetLoss.ToString(System.Globalization.CultureInfo.InvariantCulture)}, at most {manifest.SftSteps} steps"
                 : $"sft: {manifest.SftSteps} steps on scripted demonstrations");
         if (manifest.Algorithm != "sft") phases.Add($"rl: {manifest.RlSteps} {manifest.Algorithm} steps on sampled episodes");
         if (options.Evaluate) phases.Add("eval: untrained, after SFT, after RL on held-out tasks (greedy)");
