@@ -51,7 +51,7 @@ public sealed class RedisTrajectoryQueueTests(RedisFixture redis) : TrajectoryQu
         // holds is the sender's bytes, so a reader gets the field back (protobuf keeps unknown fields through a parse).
         var message = Trajectories.Make("raw-1");
         byte[] sent = [.. message.ToByteArray(), 0xC0, 0x3E, 0x07];
-        Assert.Equal([AppendOutcome.Appended], await q.AppendSerializedAsync([new SerializedTrajectory(message, sent)]));
+        Assert.Equal([AppendOutcome.Appended], await q.AppendSerializedAsync([new SerializedTrajectory(message.TrajectoryId, sent)]));
         var read = Assert.Single(await q.ReadAsync("c1", 10, TimeSpan.Zero));
         Assert.Equal(sent, read.Trajectory.ToByteArray());
         Assert.NotEqual(message, read.Trajectory);
