@@ -132,7 +132,6 @@ public static class TrajectoryWireReader
         Unknown,
         Varint,
         Fixed64,
-        Fixed32,
         String,
         RewardComponent,
     }
@@ -186,7 +185,6 @@ public static class TrajectoryWireReader
             {
                 Field.Varint => TryVarint(m, ref pos, out _),
                 Field.Fixed64 => TrySkip(m, ref pos, 8),
-                Field.Fixed32 => TrySkip(m, ref pos, 4),
                 Field.String => TryLength(m, ref pos, out var text) && Utf8.IsValid(text),
                 Field.RewardComponent => TryLength(m, ref pos, out var entry) && TryMessage(entry, RewardComponentField),
                 _ => false,
