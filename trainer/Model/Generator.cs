@@ -126,7 +126,7 @@ public sealed class Generator(Transformer model)
                     tokens[i * p + j] = j < pad ? ByteTokenizer.Pad : prompt[j - pad];
                     positions[i * p + j] = Math.Max(0, j - pad);
                 }
-                for (var j = pad; j < Capacity; j++) _valid[i * Capacity + j] = true;
+                MaskFrom(i, pad);
                 rows[i].Row.CacheStart = pad;
                 _rows[i] = rows[i].Row;
             }
@@ -219,7 +219,7 @@ public sealed class Generator(Transformer model)
                 _cache.Keys[l].Narrow(0, slot, 1).Narrow(2, start, p).CopyFrom_(own.Keys[l]);
                 _cache.Values[l].Narrow(0, slot, 1).Narrow(2, start, p).CopyFrom_(own.Values[l]);
             }
-            for (var j = 0; j < Capacity; j++) _valid[slot * Capacity + j] = j >= start;
+            MaskFrom(slot, start);
             row.CacheStart = start;
             _validTensor?.Dispose();
             _validTensor = null;
@@ -286,10 +286,17 @@ public sealed class Generator(Transformer model)
             {
                 // A free row rides along with every key visible (its output is ignored; the mask keeps it finite).
                 var start = _rows[i] is { } row ? row.CacheStart -= drop : 0;
-                for (var j = 0; j < Capacity; j++) _valid[i * Capacity + j] = j >= start;
+                MaskFrom(i, start);
             }
             _validTensor?.Dispose();
             _validTensor = null;
+        }
+
+        /// <summary>Row <paramref name="row"/> attends the cache positions from <paramref name="start"/> on (the ones before
+        /// are padding or other rows' keys).</summary>
+        private void MaskFrom(int row, int start)
+        {
+            for (var j = 0; j < Capacity; j++) _valid[row * Capacity + j] = j >= start;
         }
 
         /// <summary>Fewer dropped positions than this are not worth a rebase's copy.</summary>
