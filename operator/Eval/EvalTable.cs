@@ -31,14 +31,13 @@ public static class EvalTable
         void Compare(string what, EvalResult? a, EvalResult? b)
         {
             if (a is null || b is null || a.Episodes == 0 || b.Episodes == 0) return;
-            var paired = Pairs(a, b);
-            var d = paired is var (both, onlyA, onlyB, neither)
-                ? DifferenceInterval.OfPaired(both, onlyA, onlyB, neither)
-                : DifferenceInterval.Of(a.Successes, a.Episodes, b.Successes, b.Episodes);
+            var (d, kind) = Pairs(a, b) is var (both, onlyA, onlyB, neither)
+                ? (DifferenceInterval.OfPaired(both, onlyA, onlyB, neither),
+                   $"paired over {both + onlyA + onlyB + neither} tasks: {onlyA} solved only by {a.Label}, {onlyB} only by {b.Label}")
+                : (DifferenceInterval.Of(a.Successes, a.Episodes, b.Successes, b.Episodes), "independent");
             var verdict = d.IsImprovement ? "better, beyond the interval"
                 : d.High < 0 ? "worse, beyond the interval"
                 : "not distinguishable at 95% (the interval includes 0)";
-            var kind = paired is var (w, x, y, z) ? $"paired over {w + x + y + z} tasks: {x} solved only by {a.Label}, {y} only by {b.Label}" : "independent";
             lines.Add($"{what}: {d.Difference * 100:+0.0;-0.0;0.0} points, 95% interval [{d.Low * 100:+0.0;-0.0;0.0}, {d.High * 100:+0.0;-0.0;0.0}] ({kind}): {verdict}");
         }
         Compare($"{AfterRl} vs {AfterSft}", Row(AfterRl), Row(AfterSft));
