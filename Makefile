@@ -29,8 +29,10 @@ test: build
 run: build
 	$(AGENTOPS) run $(RUN_MANIFEST) $(RUN_ARGS)
 
+# The gateway pods' gen0 budget (operator/Reconcile/TrainingRunChildren.cs GatewayGcValue): the pipeline bench hosts the
+# gateway, so it runs with the gateway's GC setting (the pipeline bench prints the value it ran with).
 bench: build
-	$(DOTNET) tests/AgentOps.Bench/bin/$(CONFIG)/net10.0/AgentOps.Bench.dll $(BENCH)
+	DOTNET_GCgen0size=$${DOTNET_GCgen0size:-0x2000000} $(DOTNET) tests/AgentOps.Bench/bin/$(CONFIG)/net10.0/AgentOps.Bench.dll $(BENCH)
 
 clean:
 	$(DOTNET) clean AgentOps.sln -c $(CONFIG) -nologo >/dev/null
