@@ -1,5 +1,6 @@
 using AgentOps.Protos.Grpc;
 using AgentOps.Protos.Ingest;
+using AgentOps.Protos.Wire;
 
 namespace AgentOps.Protos.V1;
 
@@ -13,7 +14,7 @@ public static class TrajectoryIngest
 
     public static readonly Method<Trajectory, PushAck> PushMethod = new(
         MethodType.ClientStreaming, ServiceName, "Push",
-        Marshallers.ForProtobuf(Trajectory.Parser), Marshallers.ForProtobuf(PushAck.Parser));
+        TrajectoryMarshaller.Create(), Marshallers.ForProtobuf(PushAck.Parser));
 
     /// <summary>
     /// What the server hosts for Push (not in Grpc.Tools' output): the same path and wire format as <see cref="PushMethod"/>,
