@@ -14,32 +14,37 @@ internal static class SegmentWire
     private const byte PolicyVersion = 5 << 3 | WireTags.Varint;
     private const byte StepIndex = 6 << 3 | WireTags.Varint;
 
-    public static int Measure(Segment segment)
+    /// <summary>The segment's size; keeps its token_ids data size in <paramref name="plan"/>.</summary>
+    public static int Measure(Segment segment, WirePlan plan)
     {
         if (segment.HasUnknownFields) return segment.CalculateSize();
         var size = Int32Size((int)segment.Kind) + Int64Size(segment.PolicyVersion) + Int32Size(segment.StepIndex);
-        if (segment.TokenIds.Count > 0) size += 1 + WireSizes.LengthPrefixed(PackedInt32.DataSize(RepeatedFieldSpans.Of(segment.TokenIds)));
+        if (segment.TokenIds.Count > 0)
+        {
+            var dataSize = plan.Set(plan.Reserve(), PackedInt32.DataSize(RepeatedFieldSpans.Of(segment.TokenIds)));
+            size += 1 + WireSizes.LengthPrefixed(dataSize);
+        }
         if (segment.Logprobs.Count > 0) size += 1 + WireSizes.LengthPrefixed(segment.Logprobs.Count * sizeof(float));
         if (segment.LossMask.Length > 0) size += 1 + WireSizes.LengthPrefixed(segment.LossMask.Length);
         return size;
     }
 
     /// <param name="size">What <see cref="Measure"/> returned.</param>
-    public static void Write(Segment segment, int size, ref WireSpanWriter writer)
+    /// <returns>False when the token ids no longer fit the data size <see cref="Measure"/> kept (they changed since).</returns>
+    public static bool Write(Segment segment, int size, WirePlan plan, ref WireSpanWriter writer)
     {
         if (segment.HasUnknownFields)
         {
             segment.WriteTo(writer.Take(size));
-            return;
+            return true;
         }
         WriteInt32(ref writer, Kind, (int)segment.Kind);
         if (segment.TokenIds.Count > 0)
         {
-            var tokens = RepeatedFieldSpans.Of(segment.TokenIds);
-            var dataSize = PackedInt32.DataSize(tokens); // a vectorized pass again: simpler than keeping it from Measure
+            var dataSize = plan.Next();
             writer.Tag(TokenIds);
             writer.Varint32((uint)dataSize);
-            PackedInt32.Write(tokens, writer.Take(dataSize));
+            if (!PackedInt32.TryWrite(RepeatedFieldSpans.Of(segment.TokenIds), writer.Take(dataSize))) return false;
         }
         if (segment.Logprobs.Count > 0)
         {
@@ -54,5 +59,6 @@ internal static class SegmentWire
         }
         WriteInt64(ref writer, PolicyVersion, segment.PolicyVersion);
         WriteInt32(ref writer, StepIndex, segment.StepIndex);
+        return true;
     }
 }

@@ -85,19 +85,23 @@ public sealed class TrajectoryWireWriter
         if (t.HasUnknownFields) return t.CalculateSize();
         var size = StringSize(t.TrajectoryId) + StringSize(t.RunId) + StringSize(t.EpisodeId) + StringSize(t.TaskId)
             + StringSize(t.Environment) + StringSize(t.GroupId) + StringSize(t.Split) + StringSize(t.Executor);
-        foreach (var segment in t.Segments) size += Nested(SegmentWire.Measure(segment));
-        foreach (var step in t.Steps) size += Nested(StepWire.Measure(step));
-        if (t.Reward is { } reward) size += Nested(RewardWire.Measure(reward));
-        if (t.Outcome is { } outcome) size += Nested(OutcomeWire.Measure(outcome));
-        if (t.Timings is { } timings) size += Nested(TimingsWire.Measure(timings));
+        foreach (var segment in t.Segments)
+        {
+            var slot = _plan.Reserve(); // before the segment's own: the write pass needs its length first
+            size += Nested(slot, SegmentWire.Measure(segment, _plan));
+        }
+        foreach (var step in t.Steps) size += Nested(_plan.Reserve(), StepWire.Measure(step));
+        if (t.Reward is { } reward) size += Nested(_plan.Reserve(), RewardWire.Measure(reward));
+        if (t.Outcome is { } outcome) size += Nested(_plan.Reserve(), OutcomeWire.Measure(outcome));
+        if (t.Timings is { } timings) size += Nested(_plan.Reserve(), TimingsWire.Measure(timings));
         foreach (var (key, value) in t.Labels) size += 1 + WireSizes.LengthPrefixed(StringSize(key) + StringSize(value));
         return size;
     }
 
-    /// <summary>Keeps a nested message's size for the write pass; returns its tag, length prefix and body size.</summary>
-    private int Nested(int size)
+    /// <summary>Keeps a nested message's size in its slot for the write pass; returns its tag, length prefix and body size.</summary>
+    private int Nested(int slot, int size)
     {
-        _plan.Set(_plan.Reserve(), size);
+        _plan.Set(slot, size);
         return 1 + WireSizes.LengthPrefixed(size);
     }
 
@@ -115,7 +119,8 @@ public sealed class TrajectoryWireWriter
         {
             var size = Prefix(ref writer, Segments);
             var start = writer.Position;
-            SegmentWire.Write(t.Segments[i], size, ref writer);
+            if (!SegmentWire.Write(t.Segments[i], size, _plan, ref writer))
+                throw new InvalidOperationException($"Trajectory {t.TrajectoryId} changed between Size and Write: segments[{i}].token_ids no longer fit the size measured for them");
             CheckWritten(t, "segments", i, size, writer.Position - start);
         }
         for (var i = 0; i < t.Steps.Count; i++)

@@ -37,7 +37,8 @@ public sealed class TrajectorySerializeBench : IBench
     /// <summary>Median microseconds per call over <see cref="Rounds"/> rounds after a warm-up, and bytes allocated per call.</summary>
     private static (double Micros, double AllocatedBytes) Measure(int iterations, Action serialize)
     {
-        for (var i = 0; i < iterations; i++) serialize(); // JIT tiers up
+        // warm up for a second: the JIT's tier-1 code (with PGO, which keeps foreach enumerators off the heap) replaces tier 0
+        for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(1);) serialize();
         var rounds = new double[Rounds];
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         for (var r = 0; r < Rounds; r++)

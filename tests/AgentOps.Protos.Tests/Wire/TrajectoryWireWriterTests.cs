@@ -238,15 +238,20 @@ public sealed class TrajectoryWireWriterTests
         var writer = new TrajectoryWireWriter();
         var t = Full("m-1", approxBytes: 4096);
         var size = writer.Size(t);
-        t.Segments[1].TokenIds[0] = 300; // two bytes now: segment 1 grows, and the total
+        t.Segments[1].TokenIds[0] = 300; // two bytes now
         var grew = Assert.Throws<InvalidOperationException>(() => writer.Write(t, new byte[size]));
-        Assert.Contains("segments[1] was sized", grew.Message);
+        Assert.Contains("segments[1].token_ids", grew.Message);
 
         size = writer.Size(t);
-        t.Segments[1].TokenIds[0] = 33; // segment 1 shrinks by one byte...
-        t.Steps[0].Observation += "!"; // ...and step 0 grows by one: the same total
-        var changed = Assert.Throws<InvalidOperationException>(() => writer.Write(t, new byte[size]));
-        Assert.Contains("segments[1] was sized", changed.Message);
+        t.Segments[1].TokenIds[0] = 33; // one byte again
+        var shrank = Assert.Throws<InvalidOperationException>(() => writer.Write(t, new byte[size]));
+        Assert.Contains("segments[1].token_ids", shrank.Message);
+
+        size = writer.Size(t);
+        t.Segments[1].Logprobs.Add(-1f); // segment 1 grows by four bytes...
+        t.Steps[0].Action = t.Steps[0].Action[..^4]; // ...and step 0 shrinks by four: the same total
+        var moved = Assert.Throws<InvalidOperationException>(() => writer.Write(t, new byte[size]));
+        Assert.Contains("segments[1] was sized", moved.Message);
     }
 
     [Fact]
