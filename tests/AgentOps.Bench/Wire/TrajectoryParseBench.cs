@@ -21,12 +21,13 @@ public sealed class TrajectoryParseBench : IBench
         table.Add(Name, "host load average (1 min) at start", load, "", $"{Environment.ProcessorCount} cores");
         foreach (var (size, label, count) in new[] { (4096, "4 KiB", 20_000), (65536, "64 KiB", 2_000) })
         {
-            var bytes = SampleTrajectories.Valid("parse", "bench", approxBytes: size).ToByteArray();
+            var trajectory = SampleTrajectories.Valid("parse", "bench", approxBytes: size);
+            var bytes = trajectory.ToByteArray();
             if (!TrajectoryWireParser.Parse(bytes).Equals(Trajectory.Parser.ParseFrom(bytes)))
                 throw new InvalidOperationException($"{label}: TrajectoryWireParser and Google.Protobuf disagree");
             var ours = Measure(() => TrajectoryWireParser.Parse(bytes), count);
             var theirs = Measure(() => Trajectory.Parser.ParseFrom(bytes), count);
-            var note = $"{bytes.Length:N0}-byte trajectory, {count:N0} parses on one thread";
+            var note = $"{bytes.Length:N0}-byte trajectory of {trajectory.Segments.Sum(x => x.TokenIds.Count):N0} tokens, {count:N0} parses on one thread";
             table.Add(Name, $"{label} TrajectoryWireParser allocated", ours.Bytes, "bytes/traj", note);
             table.Add(Name, $"{label} Google.Protobuf allocated", theirs.Bytes, "bytes/traj", note);
             table.Add(Name, $"{label} TrajectoryWireParser time", ours.Micros, "µs/traj", note);
