@@ -67,6 +67,7 @@ internal static class SegmentWireParser
         var count = CountVarints(packed);
         if (count < 0) return false;
         Reserve(ids, count);
+        if (count <= PackedScratch.MaxValues) return PackedScratch.TryAddVarints(packed, count, ids);
         for (var p = 0; p < packed.Length;)
         {
             var x = packed[p];
@@ -85,6 +86,11 @@ internal static class SegmentWireParser
     {
         if (packed.Length % 4 != 0) return false;
         Reserve(values, packed.Length / 4);
+        if (packed.Length / 4 <= PackedScratch.MaxValues)
+        {
+            PackedScratch.AddFloats(packed, values);
+            return true;
+        }
         for (var p = 0; p < packed.Length; p += 4) values.Add(BinaryPrimitives.ReadSingleLittleEndian(packed[p..]));
         return true;
     }

@@ -8,7 +8,7 @@ namespace AgentOps.Protos.Tests.Wire;
 /// <summary>The consumer's Trajectory parser against Google.Protobuf's: an equal message (and the same re-encoding), or the same error, for any bytes.</summary>
 public sealed class TrajectoryWireParserTests
 {
-    public static TheoryData<string> Shapes => new() { "small", "full", "4 KiB", "64 KiB", "empty", "multi-byte tokens", "edge values", "many segments" };
+    public static TheoryData<string> Shapes => new() { "small", "full", "4 KiB", "64 KiB", "empty", "multi-byte tokens", "edge values", "many segments", "over the scratch" };
 
     private static Trajectory Sample(string shape)
     {
@@ -51,6 +51,16 @@ public sealed class TrajectoryWireParserTests
                     many.Steps.Add(new Step { Index = turn, Action = $"turn {turn}" });
                 }
                 return many;
+            case "over the scratch": // a segment with more values than PackedScratch keeps per thread: added one at a time
+                var longer = SampleTrajectories.Full();
+                var generated = longer.Segments[1];
+                for (var i = generated.TokenIds.Count; i <= PackedScratch.MaxValues; i++)
+                {
+                    generated.TokenIds.Add(i % 300);
+                    generated.Logprobs.Add(-i / 1e5f);
+                }
+                generated.LossMask = ByteString.CopyFrom(Enumerable.Repeat((byte)1, generated.TokenIds.Count).ToArray());
+                return longer;
             default: throw new ArgumentOutOfRangeException(nameof(shape), shape, "no such sample");
         }
     }
