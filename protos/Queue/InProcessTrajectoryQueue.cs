@@ -1,4 +1,5 @@
 using AgentOps.Protos.V1;
+using AgentOps.Protos.Wire;
 
 namespace AgentOps.Protos.Queue;
 
@@ -49,7 +50,7 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
     {
         ArgumentNullException.ThrowIfNull(trajectories);
         foreach (var t in trajectories) QueueArguments.CheckSerialized(t); // all checked before any is stored
-        var parsed = trajectories.Select(t => Trajectory.Parser.ParseFrom(t.Bytes)).ToList();
+        var parsed = trajectories.Select(t => TrajectoryWireParser.Parse(t.Bytes)).ToList();
         var outcomes = new AppendOutcome[parsed.Count];
         for (var i = 0; i < outcomes.Length; i++)
         {
