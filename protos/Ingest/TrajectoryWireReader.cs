@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Unicode;
 using AgentOps.Protos.V1;
+using static AgentOps.Protos.Wire.ProtoWire;
 
 namespace AgentOps.Protos.Ingest;
 
@@ -192,43 +192,5 @@ public static class TrajectoryWireReader
             if (!ok) return false;
         }
         return true;
-    }
-
-    private static bool TryString(ReadOnlySpan<byte> b, ref int pos, out string value)
-    {
-        value = "";
-        if (!TryLength(b, ref pos, out var text) || !Utf8.IsValid(text)) return false;
-        value = text.Length == 0 ? "" : Encoding.UTF8.GetString(text);
-        return true;
-    }
-
-    /// <summary>A length-delimited field's body: its length must be a non-negative int32 within the bytes left.</summary>
-    private static bool TryLength(ReadOnlySpan<byte> b, ref int pos, out ReadOnlySpan<byte> body)
-    {
-        body = default;
-        if (!TryVarint(b, ref pos, out var length) || length > (ulong)(b.Length - pos)) return false;
-        body = b.Slice(pos, (int)length);
-        pos += (int)length;
-        return true;
-    }
-
-    private static bool TrySkip(ReadOnlySpan<byte> b, ref int pos, int count)
-    {
-        if (b.Length - pos < count) return false;
-        pos += count;
-        return true;
-    }
-
-    /// <summary>A varint of at most 10 bytes (the parser's limit), as 64 bits.</summary>
-    private static bool TryVarint(ReadOnlySpan<byte> b, ref int pos, out ulong value)
-    {
-        value = 0;
-        for (var shift = 0; shift < 70 && pos < b.Length; shift += 7)
-        {
-            var x = b[pos++];
-            value |= (ulong)(x & 0x7F) << shift;
-            if (x < 0x80) return true;
-        }
-        return false;
     }
 }

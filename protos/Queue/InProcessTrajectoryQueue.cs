@@ -1,4 +1,5 @@
 using AgentOps.Protos.V1;
+using AgentOps.Protos.Wire;
 
 namespace AgentOps.Protos.Queue;
 
@@ -41,7 +42,7 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
     {
         QueueArguments.CheckTrajectory(trajectory);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Append(trajectory.Clone())); // the caller may reuse its message; the queue keeps what was appended
+        return Task.FromResult(Append([trajectory.Clone()])[0]); // the caller may reuse its message; the queue keeps what was appended
     }
 
     /// <summary>Stores a parse of each one's bytes (what a Redis reader gets back), which is the queue's own copy.</summary>
@@ -49,45 +50,56 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
     {
         ArgumentNullException.ThrowIfNull(trajectories);
         foreach (var t in trajectories) QueueArguments.CheckSerialized(t); // all checked before any is stored
-        var parsed = trajectories.Select(t => Trajectory.Parser.ParseFrom(t.Bytes)).ToList();
-        var outcomes = new AppendOutcome[parsed.Count];
-        for (var i = 0; i < outcomes.Length; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            outcomes[i] = Append(parsed[i]);
-        }
-        return Task.FromResult<IReadOnlyList<AppendOutcome>>(outcomes);
+        var parsed = trajectories.Select(t => TrajectoryWireParser.Parse(t.Bytes)).ToList();
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Append(parsed));
     }
 
-    /// <summary>Stores <paramref name="trajectory"/> itself: the caller hands over a copy no one else holds.</summary>
-    private AppendOutcome Append(Trajectory trajectory)
+    public Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
     {
-        TaskCompletionSource signal;
+        ArgumentNullException.ThrowIfNull(trajectories);
+        foreach (var t in trajectories) QueueArguments.CheckTrajectory(t); // all checked before any is stored
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Append(trajectories.Select(t => t.Clone()).ToList()));
+    }
+
+    /// <summary>
+    /// Stores the batch itself (the caller hands over copies no one else holds) under one lock and wakes readers once, so
+    /// a waiting reader takes the whole batch: with a wake-up per trajectory it took them one at a time (pipeline bench,
+    /// 4 KiB, "no redis": 132 µs of CPU per trajectory against 60 through Redis, whose reads come in batches).
+    /// </summary>
+    private IReadOnlyList<AppendOutcome> Append(IReadOnlyList<Trajectory> batch)
+    {
+        var outcomes = new AppendOutcome[batch.Count];
+        TaskCompletionSource? signal = null;
         lock (_lock)
         {
             ThrowIfDisposed();
             var now = _time.GetTimestamp();
             ExpireIds(now);
-            if (_ids.ContainsKey(trajectory.TrajectoryId)) return AppendOutcome.Duplicate;
-            var seq = _nextSeq++;
-            _entries[seq] = trajectory;
             var expires = now + (long)(_options.IdempotencyTtl.TotalSeconds * _time.TimestampFrequency);
-            _ids[trajectory.TrajectoryId] = (seq, expires);
-            _idExpiry.Enqueue((trajectory.TrajectoryId, expires));
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var trajectory = batch[i];
+                if (_ids.ContainsKey(trajectory.TrajectoryId))
+                {
+                    outcomes[i] = AppendOutcome.Duplicate;
+                    continue;
+                }
+                var seq = _nextSeq++;
+                _entries[seq] = trajectory;
+                _ids[trajectory.TrajectoryId] = (seq, expires);
+                _idExpiry.Enqueue((trajectory.TrajectoryId, expires));
+                outcomes[i] = AppendOutcome.Appended;
+            }
             while (_entries.Count > _options.MaxLength) _entries.Remove(_headSeq++);
-            signal = _appended;
-            _appended = NewSignal();
+            if (outcomes.Contains(AppendOutcome.Appended))
+            {
+                signal = _appended;
+                _appended = NewSignal();
+            }
         }
-        signal.TrySetResult();
-        return AppendOutcome.Appended;
-    }
-
-    public async Task<IReadOnlyList<AppendOutcome>> AppendBatchAsync(IReadOnlyList<Trajectory> trajectories, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(trajectories);
-        foreach (var t in trajectories) QueueArguments.CheckTrajectory(t); // all checked before any is stored
-        var outcomes = new AppendOutcome[trajectories.Count];
-        for (var i = 0; i < outcomes.Length; i++) outcomes[i] = await AppendAsync(trajectories[i], cancellationToken).ConfigureAwait(false);
+        signal?.TrySetResult();
         return outcomes;
     }
 

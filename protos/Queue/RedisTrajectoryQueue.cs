@@ -311,7 +311,7 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             Interlocked.Exchange(ref _averageEntryBytes, avg + ((payload.Length - avg) / 8));
             try
             {
-                good.Add((entryId, Trajectory.Parser.ParseFrom(payload)));
+                good.Add((entryId, Wire.TrajectoryWireParser.Parse(payload)));
             }
             catch (InvalidProtocolBufferException ex)
             {

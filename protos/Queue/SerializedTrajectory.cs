@@ -1,4 +1,5 @@
 using AgentOps.Protos.V1;
+using AgentOps.Protos.Wire;
 
 namespace AgentOps.Protos.Queue;
 
@@ -11,7 +12,7 @@ namespace AgentOps.Protos.Queue;
 public readonly record struct SerializedTrajectory(string TrajectoryId, byte[] Bytes)
 {
     /// <summary>A parse of <see cref="Bytes"/> (each call parses again).</summary>
-    public Trajectory Message => Trajectory.Parser.ParseFrom(Bytes);
+    public Trajectory Message => TrajectoryWireParser.Parse(Bytes);
 
     /// <summary>Serializes <paramref name="message"/> (for callers that hold only the message).</summary>
     public static SerializedTrajectory Of(Trajectory message)

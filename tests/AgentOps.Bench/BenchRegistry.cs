@@ -9,6 +9,7 @@ public static class BenchRegistry
         new Pipeline.PipelineBench(),
         new Wire.TrajectorySerializeBench(),
         new Queue.QueueBench(),
+        new Wire.TrajectoryParseBench(),
         new Torch.TorchBench(),
         new ScriptedEpisodesBench(),
         new Sandbox.SandboxBench(),

@@ -175,6 +175,8 @@ public sealed class GenerateBatcher : IAsyncDisposable
             void Generate()
             {
                 started = Stopwatch.GetTimestamp();
+                // Counted before any answer goes out: a caller who has its answer sees its batch and itself in the counts.
+                Interlocked.Increment(ref _batches);
                 foreach (var p in batch) _queueSeconds.Record(Stopwatch.GetElapsedTime(p.Received, started).TotalSeconds);
                 _gate.Read(version =>
                 {
@@ -183,6 +185,7 @@ public sealed class GenerateBatcher : IAsyncDisposable
                         response.PolicyVersion = version;
                         _generatedTokens.Add(response.TokenIds.Count);
                         served++;
+                        Interlocked.Increment(ref _requestsServed);
                         admitted[i].Completion.TrySetResult(response);
                     });
                     return version;
@@ -194,8 +197,6 @@ public sealed class GenerateBatcher : IAsyncDisposable
                 throw new InvalidOperationException($"generation answered {served} of {admitted.Count} requests");
             _batchSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _batchSize.Record(admitted.Count);
-            Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _requestsServed, admitted.Count);
             lock (_sizes)
             {
                 _sizes.Enqueue(admitted.Count);

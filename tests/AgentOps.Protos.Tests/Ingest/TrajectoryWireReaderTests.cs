@@ -8,19 +8,7 @@ namespace AgentOps.Protos.Tests.Ingest;
 /// <summary>The gateway's wire reader against Google.Protobuf's parser: the same summary, or the same refusal, for any bytes.</summary>
 public sealed class TrajectoryWireReaderTests
 {
-    /// <summary>A trajectory with every field of trajectory.proto set, steps, labels and timings included.</summary>
-    private static Trajectory Full(string id = "w-1", int approxBytes = 0)
-    {
-        var t = SampleTrajectories.Valid(id, "run-a", approxBytes: approxBytes);
-        t.Steps.Add(new Step { Index = 0, Action = "think <code>print(17 * 23)</code>", Code = "print(17 * 23)", Observation = "391", SandboxSeconds = 0.25, GenerateSeconds = 1.5 });
-        t.Steps.Add(new Step { Index = 1, Action = "<answer>391</answer>", CodeError = true, Feedback = "ünïcode feedback ✓" });
-        t.Timings = new Timings { StartedUnixMs = 1_700_000_000_000, FinishedUnixMs = 1_700_000_001_500, GenerateSeconds = 1.5, SandboxSeconds = 0.25, TotalSeconds = 1.75 };
-        t.Labels["runtime"] = "runsc";
-        t.Labels["pool"] = "warm";
-        t.Reward.Components["format"] = 0.5;
-        t.Outcome.Message = "correct";
-        return t;
-    }
+    private static Trajectory Full(string id = "w-1", int approxBytes = 0) => SampleTrajectories.Full(id, approxBytes: approxBytes);
 
     public static TheoryData<string> Plain => new() { "small", "4 KiB", "64 KiB", "mask_length", "logprob_length", "logprobs_on_prompt", "token_range", "negative_token", "unknown_kind", "empty" };
 
@@ -87,7 +75,7 @@ public sealed class TrajectoryWireReaderTests
         var (fast, refused) = (0, 0);
         for (var n = 0; n < 4000; n++)
         {
-            var bytes = Mutate(original, random);
+            var bytes = WireMutations.Mutate(original, random);
             object expected, actual;
             try { expected = TrajectorySummary.Of(Trajectory.Parser.ParseFrom(bytes)); }
             catch (InvalidProtocolBufferException e) { expected = e.Message; }
@@ -104,27 +92,5 @@ public sealed class TrajectoryWireReaderTests
         // both paths were exercised: bytes the fast path read, and bytes the parser refused
         Assert.InRange(fast, 200, 4000);
         Assert.InRange(refused, 200, 4000);
-    }
-
-    private static byte[] Mutate(byte[] original, Random random)
-    {
-        var bytes = original.ToList();
-        for (var edits = random.Next(1, 4); edits > 0 && bytes.Count > 0; edits--)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(6))
-            {
-                case 0: bytes[at] = (byte)random.Next(256); break;
-                case 1: bytes[at] ^= (byte)(1 << random.Next(8)); break;
-                case 2: bytes.RemoveRange(at, Math.Min(bytes.Count - at, random.Next(1, 8))); break;
-                case 3: bytes.Insert(at, (byte)random.Next(256)); break;
-                case 4: bytes.RemoveRange(at, bytes.Count - at); break; // truncated
-                default: // a field-sized slice repeated (repeated scalars, segments given twice)
-                    var length = Math.Min(bytes.Count - at, random.Next(2, 40));
-                    bytes.InsertRange(at, bytes.GetRange(at, length));
-                    break;
-            }
-        }
-        return [.. bytes];
     }
 }

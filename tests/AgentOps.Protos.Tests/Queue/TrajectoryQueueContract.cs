@@ -115,6 +115,17 @@ public abstract class TrajectoryQueueContract
     }
 
     [Fact]
+    public async Task A_batch_appended_while_a_reader_waits_is_read_whole()
+    {
+        await using var q = await CreateAsync();
+        var reader = q.ReadAsync("c1", 100, TimeSpan.FromSeconds(30));
+        await Task.Delay(200);
+        await q.AppendBatchAsync(Enumerable.Range(0, 10).Select(i => Trajectories.Make($"w-{i}")).ToList());
+        var got = await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"w-{i}"), got.Select(e => e.Trajectory.TrajectoryId));
+    }
+
+    [Fact]
     public async Task Entries_come_in_append_order_across_batches()
     {
         await using var q = await CreateAsync();

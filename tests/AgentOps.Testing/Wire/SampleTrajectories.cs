@@ -17,6 +17,20 @@ public static class SampleTrajectories
         return t;
     }
 
+    /// <summary><see cref="Valid"/> with every field of trajectory.proto set: steps, timings, labels, reward components, outcome message.</summary>
+    public static Trajectory Full(string id = "w-1", string run = "run-a", int approxBytes = 0)
+    {
+        var t = Valid(id, run, approxBytes: approxBytes);
+        t.Steps.Add(new Step { Index = 0, Action = "think <code>print(17 * 23)</code>", Code = "print(17 * 23)", Observation = "391", SandboxSeconds = 0.25, GenerateSeconds = 1.5 });
+        t.Steps.Add(new Step { Index = 1, Action = "<answer>391</answer>", CodeError = true, Feedback = "ünïcode feedback ✓" });
+        t.Timings = new Timings { StartedUnixMs = 1_700_000_000_000, FinishedUnixMs = 1_700_000_001_500, GenerateSeconds = 1.5, SandboxSeconds = 0.25, TotalSeconds = 1.75 };
+        t.Labels["runtime"] = "runsc";
+        t.Labels["pool"] = "warm";
+        t.Reward.Components["format"] = 0.5;
+        t.Outcome.Message = "correct";
+        return t;
+    }
+
     private static Trajectory Build(string id, string run, string environment, int generatedTokens, int seed)
     {
         var random = new Random(seed);

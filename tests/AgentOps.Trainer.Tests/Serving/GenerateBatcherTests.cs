@@ -41,6 +41,9 @@ public class GenerateBatcherTests
 
         await Task.WhenAll(Enumerable.Range(0, 4).Select(i => batcher.GenerateAsync(Request(i))));
         await batcher.GenerateAsync(Request(9)); // a batch of one, after the window
+        // A batch's size and duration are recorded when it ends, just after its last answer went out.
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (batcher.RecentBatchSizes.Count < 2 && DateTime.UtcNow < until) await Task.Delay(10);
 
         var text = collector.Collect();
         Assert.Contains("agentops_policy_generate_batch_size_bucket{le=\"1\"} 1\n", text);
@@ -73,7 +76,8 @@ public class GenerateBatcherTests
         }).ToList(), gate, TimeSpan.FromMilliseconds(2), maxBatch: 4);
 
         using var stop = new CancellationTokenSource();
-        var updater = Task.Run(() =>
+        // Its own thread, so updates interleave with serving however busy the thread pool is.
+        var updater = Task.Factory.StartNew(() =>
         {
             while (!stop.IsCancellationRequested)
             {
@@ -87,18 +91,28 @@ public class GenerateBatcherTests
                 });
                 Thread.Sleep(1);
             }
-        });
+        }, TaskCreationOptions.LongRunning);
+        // 25 requests per client, and on until responses of two versions came back (at most 5,000), so updates did happen while serving.
+        var versions = new HashSet<long>();
         var clients = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
             var seen = new List<GenerateResponse>();
-            for (var i = 0; i < 25; i++) seen.Add(await batcher.GenerateAsync(Request(0)));
+            for (var i = 0; i < 5_000; i++)
+            {
+                bool both;
+                lock (versions) both = versions.Count > 1;
+                if (i >= 25 && both) break;
+                var r = await batcher.GenerateAsync(Request(0));
+                lock (versions) versions.Add(r.PolicyVersion);
+                seen.Add(r);
+            }
             return seen;
         })).ToArray();
         var all = (await Task.WhenAll(clients)).SelectMany(x => x).ToList();
         stop.Cancel();
         await updater;
 
-        Assert.Equal(100, all.Count);
+        Assert.InRange(all.Count, 100, 20_000);
         Assert.All(all, r => Assert.All(r.TokenIds, t => Assert.Equal(r.PolicyVersion, t)));
         Assert.True(all.Select(r => r.PolicyVersion).Distinct().Count() > 1, "updates happened while serving");
     }
