@@ -18,6 +18,6 @@ public readonly record struct SerializedTrajectory(string TrajectoryId, byte[] B
     public static SerializedTrajectory Of(Trajectory message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return new(message.TrajectoryId, Wire.TrajectoryWireWriter.ForCurrentThread.ToByteArray(message));
+        return new(message.TrajectoryId, TrajectoryWireWriter.ForCurrentThread.ToByteArray(message));
     }
 }
