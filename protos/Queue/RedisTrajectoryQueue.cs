@@ -161,7 +161,10 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             cancellationToken.ThrowIfCancellationRequested();
             var batch = new List<QueueEntry>();
             var read = 0;
-            var pipelined = 1; // the first reply probes; when it comes back full, the rest of maxCount goes out at once
+            // The first reply probes; each round that comes back full sends twice as many calls next (up to what maxCount
+            // leaves). Sending the rest of maxCount at once after a full probe made most calls come back empty when the
+            // backlog was a few replies deep: 64 KiB bench, 10,235 XREADGROUP (and as many SELECT) for 6,000 entries.
+            var pipelined = 1;
             while (read < maxCount)
             {
                 var perReply = EntriesPerReply();
@@ -183,7 +186,7 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
                 read += raw.Count;
                 batch.AddRange((await ParseOrDeadLetterAsync(raw, cancellationToken).ConfigureAwait(false)).Select(e => new QueueEntry(e.EntryId, e.Trajectory, 1)));
                 if (drained) break;
-                pipelined = int.MaxValue;
+                pipelined *= 2;
             }
             if (batch.Count > 0) return batch;
             var left = wait - time.GetElapsedTime(started);
