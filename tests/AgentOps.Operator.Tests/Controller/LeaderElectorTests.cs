@@ -41,10 +41,12 @@ public class LeaderElectorTests
         try { await runA; } catch (OperationCanceledException) { }
         Assert.False(a.IsLeader);
 
-        // Less than the lease duration later B still waits; after it, B takes over.
+        // Less than the lease duration later B still waits; after it, B takes over. B counts the 15 s from when it saw A's
+        // last renewal, and B's tries are 2-4.4 s apart (RetryPeriod jittered by 1.2), so it may take 15 + 2 x 4.4 = 23.8 s
+        // after that renewal: 20 s in all was short when the jitter drew high (a clean-clone CI run failed here).
         await AdvanceAsync(clock, TimeSpan.FromSeconds(10));
         Assert.False(bLeading.Task.IsCompleted);
-        await AdvanceAsync(clock, TimeSpan.FromSeconds(10), until: () => bLeading.Task.IsCompleted);
+        await AdvanceAsync(clock, TimeSpan.FromSeconds(20), until: () => bLeading.Task.IsCompleted);
         Assert.True(b.IsLeader);
         lease = await client.GetAsync(ResourceType.Lease, "agentops", "agentops-operator", default);
         Assert.Equal("replica-b", (string?)lease!["spec"]!["holderIdentity"]);
