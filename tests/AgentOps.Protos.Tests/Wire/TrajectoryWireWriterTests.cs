@@ -10,19 +10,7 @@ namespace AgentOps.Protos.Tests.Wire;
 /// <summary>The fast serializer against Google.Protobuf's: the same bytes for any trajectory, unknown fields included.</summary>
 public sealed class TrajectoryWireWriterTests
 {
-    /// <summary>A trajectory with every field of trajectory.proto set, steps, labels and timings included.</summary>
-    private static Trajectory Full(string id = "w-1", int approxBytes = 0)
-    {
-        var t = SampleTrajectories.Valid(id, "run-a", approxBytes: approxBytes);
-        t.Steps.Add(new Step { Index = 0, Action = "think <code>print(17 * 23)</code>", Code = "print(17 * 23)", Observation = "391", SandboxSeconds = 0.25, GenerateSeconds = 1.5 });
-        t.Steps.Add(new Step { Index = 1, Action = "<answer>391</answer>", CodeError = true, Feedback = "ünïcode feedback ✓" });
-        t.Timings = new Timings { StartedUnixMs = 1_700_000_000_000, FinishedUnixMs = 1_700_000_001_500, GenerateSeconds = 1.5, SandboxSeconds = 0.25, TotalSeconds = 1.75 };
-        t.Labels["runtime"] = "runsc";
-        t.Labels["pool"] = "warm";
-        t.Reward.Components["format"] = 0.5;
-        t.Outcome.Message = "correct";
-        return t;
-    }
+    private static Trajectory Full(string id = "w-1", int approxBytes = 0) => SampleTrajectories.Full(id, approxBytes: approxBytes);
 
     public static TheoryData<string> Shapes => new()
     {
