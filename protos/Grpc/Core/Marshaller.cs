@@ -49,7 +49,7 @@ public static class Marshallers
     public static Marshaller<T> ForBytesRead<T>(Func<byte[], T> read, Func<T, byte[]> bytes) =>
         new(m => bytes(m).Length, (m, span) => bytes(m).CopyTo(span), seq => read(Copy(seq)));
 
-    /// <summary>The frame's bytes in a new array that is not zeroed first (the copy overwrites all of it): 64 KiB per trajectory at the gateway.</summary>
+    /// <summary>A frame's bytes in a new array that is not zeroed first (the copy overwrites all of it): 64 KiB per trajectory at the gateway.</summary>
     private static byte[] Copy(in ReadOnlySequence<byte> seq)
     {
         var bytes = GC.AllocateUninitializedArray<byte>(checked((int)seq.Length));
@@ -58,5 +58,5 @@ public static class Marshallers
     }
 
     /// <summary>Raw bytes as the message (generic peers, interop tests).</summary>
-    public static Marshaller<byte[]> Bytes { get; } = new(b => b.Length, (b, span) => b.CopyTo(span), seq => seq.ToArray());
+    public static Marshaller<byte[]> Bytes { get; } = new(b => b.Length, (b, span) => b.CopyTo(span), seq => Copy(seq));
 }
