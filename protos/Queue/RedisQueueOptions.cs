@@ -25,14 +25,26 @@ public sealed record RedisQueueOptions
     /// <summary>Target size of one read reply; reads ask for as many entries as fit (at least one) and loop up to maxCount.</summary>
     public int MaxReplyBytes { get; init; } = 256 * 1024;
 
-    /// <summary>Most trajectories one append script carries (<see cref="RedisTrajectoryQueue.AppendBatchAsync"/> splits
-    /// bigger batches and sends the parts pipelined).</summary>
+    /// <summary>Most trajectories one append transaction carries (<see cref="RedisTrajectoryQueue.AppendBatchAsync"/>
+    /// splits bigger batches and sends the parts pipelined).</summary>
     public int MaxAppendBatch { get; init; } = 64;
 
-    /// <summary>Most payload bytes one append script carries (at least one trajectory); bigger batches go as several
-    /// scripts, pipelined. StackExchange.Redis 1.2.6 slows down on big requests: measured here, 64 trajectories of
-    /// 4 KiB took 9-39 ms as one 256 KiB script and 4.2-4.6 ms as 64 KiB scripts sent together.</summary>
+    /// <summary>Most payload bytes one append transaction carries (at least one trajectory); bigger batches go as several
+    /// transactions, pipelined. StackExchange.Redis 1.2.6 slows down on big requests: measured here (with the earlier
+    /// append script), 64 trajectories of 4 KiB took 9-39 ms as one 256 KiB script and 4.2-4.6 ms as 64 KiB scripts
+    /// sent together.</summary>
     public int MaxAppendBatchBytes { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Trajectories of up to this many serialized bytes are appended by one Lua script per part; bigger ones by
+    /// MULTI / XADD / EXEC, which keeps the payload out of Lua (see <see cref="RedisStreamAppender"/>). Measured with
+    /// `AGENTOPS_BENCH_SIZES=4,16,64 make bench BENCH=pipeline`, CPU per trajectory of this process + redis-server,
+    /// script vs transaction (medians of runs on this loaded 2-core box): 4 KiB 39-41 + 44-58 vs 48-49 + 42 us (the
+    /// transaction costs the client a message per XADD, each after a SELECT the client inserts); 16 KiB 109-114 + 163
+    /// vs 124-136 + 152-188 us; 64 KiB 440-661 + 454-568 vs 512-527 + 359-380 us (Lua hashes every byte of a string it
+    /// is given). About even at 16 KiB.
+    /// </summary>
+    public int ScriptAppendMaxBytes { get; init; } = 16 * 1024;
 
     /// <summary>
     /// The write buffer of a connection <see cref="RedisTrajectoryQueue.ConnectAsync"/> opens (StackExchange.Redis 1.2.6

@@ -1,4 +1,3 @@
-using System.Globalization;
 using AgentOps.Protos.V1;
 using Google.Protobuf;
 using StackExchange.Redis;
@@ -8,8 +7,7 @@ namespace AgentOps.Protos.Queue;
 /// <summary>
 /// The run's trajectory queue on a Redis Stream (Redis 7): key <c>agentops:{run}:trajectories</c>, one consumer
 /// group (<c>trainer</c>), entries with fields <c>id</c> (trajectory id) and <c>p</c> (the serialized protobuf).
-/// Appends are idempotent by trajectory id through one Lua script per batch (per trajectory: EXISTS id key, XADD
-/// MAXLEN ~, SET id key EX).
+/// Appends are idempotent by trajectory id (key <c>agentops:{run}:ids:ID</c>), see <see cref="RedisStreamAppender"/>.
 /// Entries that are not Trajectories go to <c>agentops:{run}:dead</c> (see <see cref="DeadLettered"/>).
 /// Reads are non-blocking XREADGROUP polls: StackExchange.Redis 1.2.6 pipelines every caller on one socket, so a
 /// BLOCK there would stall every other command. Lag and pending come from XINFO GROUPS; reclaim is XAUTOCLAIM.
@@ -21,6 +19,8 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
     private readonly bool _ownsConnection;
     private readonly RedisQueueOptions _options;
     private readonly RedisKey _stream;
+    private readonly RedisCommandRunner _commands;
+    private readonly RedisStreamAppender _appender;
     private volatile bool _groupReady;
     private long _averageEntryBytes = 4096;
 
@@ -40,11 +40,14 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         if (options.IdempotencyTtl < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.IdempotencyTtl must be at least 1 s, got {options.IdempotencyTtl}");
         if (options.MaxAppendBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxAppendBatch must be at least 1, got {options.MaxAppendBatch}");
         if (options.MaxAppendBatchBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxAppendBatchBytes must be at least 1, got {options.MaxAppendBatchBytes}");
+        if (options.ScriptAppendMaxBytes < 0) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.ScriptAppendMaxBytes must be at least 0, got {options.ScriptAppendMaxBytes}");
         if (options.MaxReplyBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), $"RedisQueueOptions.MaxReplyBytes must be at least 1, got {options.MaxReplyBytes}");
         _redis = redis;
         _options = options;
         _ownsConnection = ownsConnection;
         _stream = options.StreamKey;
+        _commands = new RedisCommandRunner(redis, options);
+        _appender = new RedisStreamAppender(_commands, options);
     }
 
     public RedisQueueOptions Options => _options;
@@ -98,55 +101,12 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         return AppendSerializedAsync(trajectories.Select(SerializedTrajectory.Of).ToList(), cancellationToken);
     }
 
-    public async Task<IReadOnlyList<AppendOutcome>> AppendSerializedAsync(IReadOnlyList<SerializedTrajectory> trajectories, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<AppendOutcome>> AppendSerializedAsync(IReadOnlyList<SerializedTrajectory> trajectories, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trajectories);
         foreach (var t in trajectories) QueueArguments.CheckSerialized(t);
         cancellationToken.ThrowIfCancellationRequested();
-        if (trajectories.Count == 0) return [];
-        // Parts of at most MaxAppendBatch trajectories / MaxAppendBatchBytes, sent together (the multiplexer pipelines them).
-        var parts = new List<(int Start, int Count)>();
-        var partStart = 0;
-        var partBytes = 0L;
-        for (var i = 0; i < trajectories.Count; i++)
-        {
-            var count = i - partStart;
-            var bytes = trajectories[i].Bytes.Length;
-            if (count > 0 && (count == _options.MaxAppendBatch || partBytes + bytes > _options.MaxAppendBatchBytes))
-            {
-                parts.Add((partStart, count));
-                partStart = i;
-                partBytes = 0;
-            }
-            partBytes += bytes;
-        }
-        parts.Add((partStart, trajectories.Count - partStart));
-        var results = await Task.WhenAll(parts.Select(p => AppendPartAsync(trajectories, p.Start, p.Count, cancellationToken))).ConfigureAwait(false);
-        var outcomes = new AppendOutcome[trajectories.Count];
-        for (var p = 0; p < parts.Count; p++)
-            for (var j = 0; j < parts[p].Count; j++)
-                outcomes[parts[p].Start + j] = (long)results[p][j] == 1 ? AppendOutcome.Appended : AppendOutcome.Duplicate;
-        return outcomes;
-    }
-
-    private async Task<RedisResult[]> AppendPartAsync(IReadOnlyList<SerializedTrajectory> trajectories, int start, int count, CancellationToken cancellationToken)
-    {
-        var keys = new RedisKey[count + 1];
-        var args = new RedisValue[2 + 2 * count];
-        keys[0] = _stream;
-        args[0] = _options.MaxLength;
-        args[1] = (long)Math.Ceiling(_options.IdempotencyTtl.TotalSeconds);
-        for (var j = 0; j < count; j++)
-        {
-            var id = trajectories[start + j].TrajectoryId;
-            keys[j + 1] = _options.IdKey(id);
-            args[2 + 2 * j] = id;
-            args[3 + 2 * j] = trajectories[start + j].Bytes;
-        }
-        var first = trajectories[start].TrajectoryId;
-        var what = count == 1 ? $"append trajectory \"{first}\"" : $"append {count} trajectories (\"{first}\" first)";
-        var result = await Run(what, db => db.ScriptEvaluateAsync(RedisStreamScripts.AppendBatch, keys, args), cancellationToken).ConfigureAwait(false);
-        return (RedisResult[])result!;
+        return _appender.AppendAsync(trajectories, cancellationToken);
     }
 
     public async Task<IReadOnlyList<QueueEntry>> ReadAsync(string consumer, int maxCount, TimeSpan wait, CancellationToken cancellationToken = default)
@@ -361,28 +321,6 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
         _groupReady = true;
     }
 
-    private async Task<RedisResult> Run(string what, Func<IDatabase, Task<RedisResult>> command, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        var db = _redis.GetDatabase();
-        try
-        {
-            return await command(db).WaitAsync(_options.CommandTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException e)
-        {
-            throw Unavailable(what, $"no answer within {_options.CommandTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s", e);
-        }
-        catch (RedisConnectionException e)
-        {
-            throw Unavailable(what, e.Message, e);
-        }
-        catch (RedisServerException e) when (e.Message.StartsWith("LOADING", StringComparison.Ordinal))
-        {
-            throw Unavailable(what, e.Message, e);
-        }
-    }
-
-    private QueueUnavailableException Unavailable(string what, string why, Exception inner) =>
-        new($"redis {string.Join(",", _redis.GetEndPoints().Select(e => e.ToString()))}: {what} on stream {_options.StreamKey} failed: {why}; retry (appends are idempotent by trajectory id)", inner);
+    private Task<T> Run<T>(string what, Func<IDatabase, Task<T>> command, CancellationToken cancellationToken) =>
+        _commands.Run(what, command, cancellationToken);
 }

@@ -15,12 +15,15 @@ public sealed class RedisFaultTests
         CommandTimeout = TimeSpan.FromSeconds(5),
     };
 
-    [Fact]
-    public async Task Crash_and_restart_with_aof_loses_no_acknowledged_append()
+    /// <param name="scriptAppendMaxBytes">16 KiB: the ~2 KiB trajectories go by script; 0: by MULTI / XADD / EXEC.</param>
+    [Theory]
+    [InlineData(16 * 1024)]
+    [InlineData(0)]
+    public async Task Crash_and_restart_with_aof_loses_no_acknowledged_append(int scriptAppendMaxBytes)
     {
         await using var redis = await RedisServer.StartAsync(appendOnly: true);
         using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        var options = Options();
+        var options = Options() with { ScriptAppendMaxBytes = scriptAppendMaxBytes };
         await using var q = new RedisTrajectoryQueue(mux, options);
 
         var acked = new List<string>();
@@ -89,12 +92,14 @@ public sealed class RedisFaultTests
         Assert.Equal("after", Assert.Single(read).Trajectory.TrajectoryId);
     }
 
-    [Fact]
-    public async Task A_frozen_redis_times_out_appends_and_the_retry_of_the_same_id_is_stored_once()
+    [Theory]
+    [InlineData(16 * 1024)]
+    [InlineData(0)]
+    public async Task A_frozen_redis_times_out_appends_and_the_retry_of_the_same_id_is_stored_once(int scriptAppendMaxBytes)
     {
         await using var redis = await RedisServer.StartAsync(appendOnly: false);
         using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-        await using var q = new RedisTrajectoryQueue(mux, Options() with { CommandTimeout = TimeSpan.FromSeconds(1) });
+        await using var q = new RedisTrajectoryQueue(mux, Options() with { CommandTimeout = TimeSpan.FromSeconds(1), ScriptAppendMaxBytes = scriptAppendMaxBytes });
         await q.AppendAsync(Trajectories.Make("warm"));
 
         redis.Pause(); // SIGSTOP: the socket stays open, nothing answers
