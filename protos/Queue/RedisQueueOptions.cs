@@ -38,13 +38,13 @@ public sealed record RedisQueueOptions
     /// <summary>
     /// Trajectories of up to this many serialized bytes are appended by one Lua script per part; bigger ones by
     /// MULTI / XADD / EXEC, which keeps the payload out of Lua (see <see cref="RedisStreamAppender"/>). Measured with
-    /// `AGENTOPS_BENCH_SIZES=4,16,64 make bench BENCH=pipeline`, CPU per trajectory of this process + redis-server,
-    /// script vs transaction (medians of runs on this loaded 2-core box): 4 KiB 39-41 + 44-58 vs 48-49 + 42 us (the
-    /// transaction costs the client a message per XADD, each after a SELECT the client inserts); 16 KiB 109-114 + 163
-    /// vs 124-136 + 152-188 us; 64 KiB 440-661 + 454-568 vs 512-527 + 359-380 us (Lua hashes every byte of a string it
-    /// is given). About even at 16 KiB.
+    /// `AGENTOPS_BENCH_SIZES=N make bench BENCH=pipeline` and the path forced each way, 2 alternating pairs per size
+    /// (load 2.5-3.5), CPU per trajectory of this process + redis-server, script vs transaction: 4 KiB 37 + 21-22 vs
+    /// 44 + 17-20 us (the transaction costs the client a message per XADD, each after a SELECT the client inserts);
+    /// 8 KiB 61-73 + 37-46 vs 70-81 + 25-31 us, about even; 16 KiB 121-126 + 89-139 vs 121-126 + 54-60 us (Lua hashes
+    /// every byte of a string it is given); at 64 KiB redis-server 454-568 vs 359-380 us.
     /// </summary>
-    public int ScriptAppendMaxBytes { get; init; } = 16 * 1024;
+    public int ScriptAppendMaxBytes { get; init; } = 8 * 1024;
 
     /// <summary>
     /// The write buffer of a connection <see cref="RedisTrajectoryQueue.ConnectAsync"/> opens (StackExchange.Redis 1.2.6
