@@ -6,9 +6,9 @@ internal static class RedisStreamScripts
     /// <summary>
     /// Appends small trajectories: KEYS[1] stream, KEYS[2..n+1] the id keys of n trajectories; ARGV[1] MAXLEN, ARGV[2]
     /// id TTL in seconds, then per trajectory its id and payload. For each in order: skip it when its id key exists,
-    /// else XADD MAXLEN ~ and SET the id key EX. Returns one 1 (appended) or 0 (stored before) per
-    /// trajectory. One script for a whole part: the per-command cost of the client (StackExchange.Redis 1.2.6) is paid
-    /// once, not n times; the price is that Redis's Lua copies and hashes each payload (see <see cref="CommitAppends"/>).
+    /// else XADD MAXLEN ~ and SET the id key EX. Returns one 1 (appended) or 0 (stored before) per trajectory. One
+    /// script for a whole part: the per-command cost of the client (StackExchange.Redis 1.2.6) is paid once, not n
+    /// times; the price is that Redis's Lua copies and hashes each payload (see <see cref="CommitAppends"/>).
     /// </summary>
     public const string AppendBatch = """
         local out = {}
@@ -30,17 +30,18 @@ internal static class RedisStreamScripts
     /// trajectory, this script, EXEC), so the payloads never pass through Lua: Redis's Lua copies and hashes every byte
     /// of a string argument, which was 35% of redis-server's CPU per 64 KiB trajectory when the script did the XADDs.
     /// KEYS[1] stream, KEYS[2..n+1] the id keys of the n trajectories the transaction added, in order; ARGV[1] id TTL in
-    /// seconds, ARGV[2..n+1] their ids. For each: SET its id key NX EX; when the key was there (another append of the
-    /// same id ran between this one's check and its EXEC) the entry this transaction added for it is deleted, so the
-    /// stream holds each id once and no reader ever saw the second (MULTI/EXEC is atomic). The transaction's n entries
-    /// are the stream's newest (MAXLEN ~ trims the oldest first): the i-th is the (n - i + 1)-th from the end, or
-    /// trimmed already; its "id" field is checked before the XDEL. After deleting, XSETID takes the deleted entries out
-    /// of the stream's entries-added count and sets its max-deleted-entry-id to 0-1, below every real id (XSETID ignores
-    /// 0-0): otherwise Redis 7 answers the group's
-    /// lag as nil until a reader passes the deleted id, which an idle run never does, and the gateway's backlog gate
-    /// would read the whole stream length as backlog. This is the only XDEL on the stream. Returns one 1 (appended) or
-    /// 0 (stored before, entry removed) per trajectory. Sent as EVAL with its text (Redis caches it by SHA1), never
-    /// EVALSHA: inside MULTI a NOSCRIPT (a restarted Redis) would fail this script after the XADDs already ran.
+    /// seconds, ARGV[2..n+1] their ids. Returns one 1 (appended) or 0 (stored before, entry removed) per trajectory.
+    /// <para>For each: SET its id key NX EX. When the key was there (another append of the same id ran between this
+    /// one's check and its EXEC), the entry this transaction added for it is deleted, so the stream holds each id once
+    /// and no reader ever saw the second (MULTI/EXEC is atomic). The transaction's n entries are the stream's newest
+    /// (MAXLEN ~ trims the oldest first): the i-th is the (n - i + 1)-th from the end, or trimmed already; its "id" field
+    /// is checked before the XDEL, the only XDEL on the stream.</para>
+    /// <para>After deleting, XSETID takes the deleted entries out of the stream's entries-added count and sets its
+    /// max-deleted-entry-id to 0-1, below every real id (XSETID ignores 0-0). Otherwise Redis 7 answers the group's lag
+    /// as nil until a reader passes the deleted id, which an idle run never does, and the gateway's backlog gate would
+    /// take the whole stream length for backlog.</para>
+    /// <para>Sent as EVAL with its text (Redis caches it by SHA1), never EVALSHA: inside MULTI a NOSCRIPT (a restarted
+    /// Redis) would fail this script after the XADDs already ran.</para>
     /// </summary>
     public const string CommitAppends = """
         local n = #KEYS - 1
