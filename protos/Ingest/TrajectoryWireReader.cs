@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Text.Unicode;
 using AgentOps.Protos.V1;
 using static AgentOps.Protos.Wire.ProtoWire;
@@ -93,12 +94,7 @@ public static class TrajectoryWireReader
                     tokens++;
                     break;
                 case 18: // token_ids, packed: varints up to the field's length
-                    if (!TryLength(s, ref pos, out var packed)) return false;
-                    for (var p = 0; p < packed.Length; tokens++)
-                    {
-                        if (!TryVarint(packed, ref p, out var v)) return false;
-                        if (badIndex < 0 && SegmentProblem.OutOfVocabulary((int)v)) (badIndex, badId) = (tokens, (int)v);
-                    }
+                    if (!TryLength(s, ref pos, out var packed) || !TryPackedTokens(packed, ref tokens, ref badIndex, ref badId)) return false;
                     break;
                 case 26: // logprobs, packed floats
                     if (!TryLength(s, ref pos, out var floats) || floats.Length % 4 != 0) return false;
@@ -123,6 +119,33 @@ public static class TrajectoryWireReader
         {
             problem = SegmentProblem.OfCounts(index, (SegmentKind)kind, tokens, logprobs, lossMask);
             if (problem is null && badIndex >= 0) problem = SegmentProblem.TokenOutOfRange(index, (SegmentKind)kind, tokens, logprobs, lossMask, badIndex, badId);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Packed token ids: 16 bytes at a time while none has the high bit set (16 one-byte varints, ids below 128, so in the
+    /// vocabulary: byte tokens of ASCII text), else varint by varint to the end of that block, checking each id.
+    /// </summary>
+    private static bool TryPackedTokens(ReadOnlySpan<byte> packed, ref int tokens, ref int badIndex, ref int badId)
+    {
+        var p = 0;
+        var scalarUntil = 0;
+        while (p < packed.Length)
+        {
+            if (p >= scalarUntil && packed.Length - p >= Vector128<byte>.Count)
+            {
+                if (Vector128.Create(packed.Slice(p, Vector128<byte>.Count)).ExtractMostSignificantBits() == 0)
+                {
+                    p += Vector128<byte>.Count;
+                    tokens += Vector128<byte>.Count;
+                    continue;
+                }
+                scalarUntil = p + Vector128<byte>.Count;
+            }
+            if (!TryVarint(packed, ref p, out var v)) return false;
+            if (badIndex < 0 && SegmentProblem.OutOfVocabulary((int)v)) (badIndex, badId) = (tokens, (int)v);
+            tokens++;
         }
         return true;
     }

@@ -96,6 +96,8 @@ public sealed class PipelineBench : IBench
                 $"median{Range(runs.Select(r => r.CpuMicros), "F0")}; pushers + gateway + consumer CPU per trajectory (this process, timed windows; JIT compiled {runs.Sum(r => r.JitMethods)} methods in {runs.Sum(r => r.JitSeconds) * 1000:F0} ms of them)");
             table.Add(Name, $"e2e {label} allocated", Median(runs.Select(r => r.AllocatedBytes)), "bytes/traj",
                 $"managed allocations in this process; GC pauses {Median(runs.Select(r => r.GcPauseShare)):P0} of the timed windows, {runs.Sum(r => r.Gen0)} gen0 / {runs.Sum(r => r.Gen2)} gen2 collections");
+            table.Add(Name, $"e2e {label} context switches", Median(runs.Select(r => r.ContextSwitches)), "per traj",
+                $"median{Range(runs.Select(r => r.ContextSwitches), "F1")}; this process's threads (getrusage), timed windows: each is a thread put to sleep and woken");
             table.Add(Name, $"e2e {label} redis-server cpu", Median(runs.Select(r => r.ServerCpuMicros)), "µs/traj", $"median{Range(runs.Select(r => r.ServerCpuMicros), "F0")}; redis calls for the last {count:N0}: {runs[^1].Calls}");
             table.Add(Name, $"ratio {label}", Median(trials.Select(t => t.E2e.PerSecond / t.Ceiling.RequestsPerSecond)), "",
                 $"median of the trials' e2e / best ceiling{Range(trials.Select(t => t.E2e.PerSecond / t.Ceiling.RequestsPerSecond), "F2")}; aim >= 0.5");
@@ -115,6 +117,7 @@ public sealed class PipelineBench : IBench
             table.Add(Name, $"e2e {label} no redis", inProcess.PerSecond, "traj/s", $"same path into InProcessTrajectoryQueue in {inProcess.Seconds:F1} s: gRPC + ingest + pusher + consumer only");
             table.Add(Name, $"e2e {label} no redis cpu", inProcess.CpuMicros, "µs/traj", $"CPU per trajectory without the Redis client (JIT compiled {inProcess.JitMethods} methods in {inProcess.JitSeconds * 1000:F0} ms of the window)");
             table.Add(Name, $"e2e {label} no redis allocated", inProcess.AllocatedBytes, "bytes/traj", $"GC pauses {inProcess.GcPauseShare:P0} of the timed window");
+            table.Add(Name, $"e2e {label} no redis context switches", inProcess.ContextSwitches, "per traj", "this process's threads (getrusage), timed window");
         }
     }
 
@@ -157,7 +160,7 @@ public sealed class PipelineBench : IBench
         // against 20-31 us with the same cap (2 alternating pairs, load 2.3-2.7: ratio 0.53 / 0.54 vs 0.75 / 0.75).
         await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = Run });
 
-    private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls, double AllocatedBytes, double GcPauseShare, int Gen0, int Gen2, long JitMethods, double JitSeconds);
+    private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls, double AllocatedBytes, double GcPauseShare, int Gen0, int Gen2, long JitMethods, double JitSeconds, double ContextSwitches);
 
     /// <summary>
     /// Gateway (ingest service on our gRPC host) and consumer over one queue, and one gRPC channel per pusher. The gateway
@@ -217,6 +220,7 @@ public sealed class PipelineBench : IBench
             var serverCpu0 = redis is null ? 0 : await redis.CpuSecondsAsync();
             var calls0 = redis is null ? [] : await redis.CommandCallsAsync();
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var switches0 = ContextSwitches.Read();
             var (allocated0, pause0, gen00, gen20) = (GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
             var (methods0, jit0) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
             var sw = Stopwatch.StartNew();
@@ -231,6 +235,7 @@ public sealed class PipelineBench : IBench
             await _allIn.Task.WaitAsync(TimeSpan.FromMinutes(5));
             var seconds = sw.Elapsed.TotalSeconds;
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            var switches = ContextSwitches.Read() - switches0;
             var (methods, jit) = (JitInfo.GetCompiledMethodCount() - methods0, (JitInfo.GetCompilationTime() - jit0).TotalSeconds);
             var (allocated, pause, gen0, gen2) = (GC.GetTotalAllocatedBytes() - allocated0, (GC.GetTotalPauseDuration() - pause0).TotalSeconds,
                 GC.CollectionCount(0) - gen00, GC.CollectionCount(2) - gen20);
@@ -242,7 +247,7 @@ public sealed class PipelineBench : IBench
             await Task.Delay(50);
             if (Interlocked.Read(ref _consumed) != total)
                 throw new InvalidOperationException($"consumer saw {Interlocked.Read(ref _consumed)} trajectories, {total} were pushed");
-            return new Measured(total / seconds, seconds, cpu * 1e6 / total, serverCpu * 1e6 / total, callsNote, (double)allocated / total, pause / seconds, gen0, gen2, methods, jit);
+            return new Measured(total / seconds, seconds, cpu * 1e6 / total, serverCpu * 1e6 / total, callsNote, (double)allocated / total, pause / seconds, gen0, gen2, methods, jit, (double)switches / total);
         }
 
         public async ValueTask DisposeAsync()

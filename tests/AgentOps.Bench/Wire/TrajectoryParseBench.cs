@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AgentOps.Protos.Ingest;
 using AgentOps.Protos.V1;
 using AgentOps.Protos.Wire;
 using AgentOps.Testing.Wire;
@@ -8,7 +9,7 @@ namespace AgentOps.Bench.Wire;
 
 /// <summary>
 /// What the trainer's consumer pays to turn a stored trajectory's bytes into a Trajectory: bytes allocated and µs per
-/// parse, TrajectoryWireParser against Google.Protobuf's parser, for the pipeline bench's 4 KiB and 64 KiB trajectories.
+/// parse, TrajectoryWireParser against Google.Protobuf's parser (and the gateway's TrajectoryWireReader, which validates the same bytes), for the pipeline bench's 4 KiB and 64 KiB trajectories.
 /// Allocation is exact on any load; the µs swing with the box's load (printed first).
 /// </summary>
 public sealed class TrajectoryParseBench : IBench
@@ -32,11 +33,14 @@ public sealed class TrajectoryParseBench : IBench
             table.Add(Name, $"{label} Google.Protobuf allocated", theirs.Bytes, "bytes/traj", note);
             table.Add(Name, $"{label} TrajectoryWireParser time", ours.Micros, "µs/traj", note);
             table.Add(Name, $"{label} Google.Protobuf time", theirs.Micros, "µs/traj", note);
+            // The gateway's side of the same bytes: validation straight from them, no message built.
+            var read = Measure(() => TrajectoryWireReader.Read(bytes), count);
+            table.Add(Name, $"{label} TrajectoryWireReader (gateway) time", read.Micros, "µs/traj", note);
         }
         return Task.CompletedTask;
     }
 
-    private static (double Bytes, double Micros) Measure(Func<IMessage> parse, int count)
+    private static (double Bytes, double Micros) Measure<T>(Func<T> parse, int count)
     {
         // Warm up for 0.5 s so both parsers are timed as tier-1 code (200 calls left Google.Protobuf's 4 KiB parse at 19-28 µs run to run).
         for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(0.5);) parse();

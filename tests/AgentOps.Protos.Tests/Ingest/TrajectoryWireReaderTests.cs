@@ -10,19 +10,30 @@ public sealed class TrajectoryWireReaderTests
 {
     private static Trajectory Full(string id = "w-1", int approxBytes = 0) => SampleTrajectories.Full(id, approxBytes: approxBytes);
 
-    public static TheoryData<string> Plain => new() { "small", "4 KiB", "64 KiB", "mask_length", "logprob_length", "logprobs_on_prompt", "token_range", "negative_token", "unknown_kind", "empty" };
+    public static TheoryData<string> Plain => new() { "small", "4 KiB", "64 KiB", "mask_length", "logprob_length", "logprobs_on_prompt", "token_range", "token_range_late", "two_byte_tokens", "negative_token", "unknown_kind", "empty" };
 
     [Theory]
     [MemberData(nameof(Plain))]
     public void A_plain_encoding_is_read_without_the_parser_and_agrees_with_it(string kind)
     {
-        var t = kind switch { "4 KiB" => Full(approxBytes: 4096), "64 KiB" => Full(approxBytes: 64 * 1024), "empty" => new Trajectory(), _ => Full() };
+        var t = kind switch
+        {
+            "4 KiB" or "token_range_late" or "two_byte_tokens" => Full(approxBytes: 4096),
+            "64 KiB" => Full(approxBytes: 64 * 1024),
+            "empty" => new Trajectory(),
+            _ => Full(),
+        };
         switch (kind)
         {
             case "mask_length": t.Segments[1].LossMask = ByteString.CopyFrom(1, 1, 1); break;
             case "logprob_length": t.Segments[1].Logprobs.RemoveAt(0); break;
             case "logprobs_on_prompt": t.Segments[0].Logprobs.Add(-0.5f); break;
             case "token_range": t.Segments[1].TokenIds[3] = 999; break;
+            // past the first 16-byte blocks of ASCII ids, which the reader takes a block at a time
+            case "token_range_late": t.Segments[1].TokenIds[^5] = 300; break;
+            case "two_byte_tokens": // ids 128-258 (two bytes each) inside runs of one-byte ids: in the vocabulary
+                for (var i = 20; i < t.Segments[1].TokenIds.Count; i += 37) t.Segments[1].TokenIds[i] = 128 + i % 131;
+                break;
             case "negative_token": t.Segments[2].TokenIds[1] = -1; break; // a 10-byte varint
             case "unknown_kind": // a kind this build does not know, named by its number
                 t.Segments[0].Kind = (SegmentKind)7;
@@ -32,7 +43,8 @@ public sealed class TrajectoryWireReaderTests
         var bytes = t.ToByteArray();
         Assert.True(TrajectoryWireReader.TryRead(bytes, out var summary));
         Assert.Equal(TrajectorySummary.Of(t), summary);
-        if (kind is not ("small" or "4 KiB" or "64 KiB" or "empty")) Assert.NotNull(summary.FirstSegmentProblem);
+        if (kind is not ("small" or "4 KiB" or "64 KiB" or "empty" or "two_byte_tokens")) Assert.NotNull(summary.FirstSegmentProblem);
+        if (kind is "two_byte_tokens") Assert.Null(summary.FirstSegmentProblem);
     }
 
     [Fact]
