@@ -79,7 +79,7 @@ public sealed class PipelineBench : IBench
                     var best = ceilings.MaxBy(c => c.RequestsPerSecond)!;
                     trials.Add((e2e, best, ceilings));
                     table.Add(Name, $"trial {t + 1} {label}", e2e.PerSecond / best.RequestsPerSecond, "",
-                        $"e2e {e2e.PerSecond:N0} traj/s ({e2e.CpuMicros:F0} µs our CPU, {e2e.ServerCpuMicros:F0} µs redis-server per traj) / best ceiling {best.RequestsPerSecond:N0} ops/s (-c {best.Clients} -P {best.Pipeline})");
+                        $"e2e {e2e.PerSecond:N0} traj/s ({e2e.CpuMicros:F0} µs our CPU, {e2e.ServerCpuMicros:F0} µs redis-server per traj; GC pauses {e2e.GcPauseShare:P0}, {e2e.Gen0} gen0 / {e2e.Gen2} gen2, {e2e.ContextSwitches:F1} context switches per traj) / best ceiling {best.RequestsPerSecond:N0} ops/s (-c {best.Clients} -P {best.Pipeline})");
                 }
             }
             for (var i = 0; i < 2; i++)
