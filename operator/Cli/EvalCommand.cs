@@ -22,6 +22,7 @@ public static class EvalCommand
             {
                 manifest = ManifestLoader.Load(parse.GetValue(file)!);
                 if (parse.GetValue(tasks) < 0) throw new ManifestInvalidException(manifest.Path, [$"--tasks: must be at least 1, got {parse.GetValue(tasks)}"]);
+                await ManifestLoader.CheckEnvironmentAsync(manifest, parse.GetValue(tasks), cancellationToken);
             }
             catch (ManifestInvalidException e)
             {

@@ -25,7 +25,9 @@ public static class RunCommand
             try
             {
                 if (options.Executors < 0) throw new ManifestInvalidException(options.ManifestPath, [$"--executors: must be at least 1, got {options.Executors}"]);
-                plan = PlanBuilder.Build(ManifestLoader.Load(options.ManifestPath), options);
+                var manifest = ManifestLoader.Load(options.ManifestPath);
+                await ManifestLoader.CheckEnvironmentAsync(manifest, options.EvalTasks, cancellationToken);
+                plan = PlanBuilder.Build(manifest, options);
             }
             catch (ManifestInvalidException e)
             {

@@ -42,10 +42,17 @@ public static class ChildSpecs
         StopOrder: 2, WorkerGrace,
         new Dictionary<string, string> { [Reconcile.TrainingRunChildren.GatewayGcVariable] = Reconcile.TrainingRunChildren.GatewayGcValue });
 
-    public static ChildSpec Executor(LocalRunPlan plan, int index, string token, string? directory = null) => new(
-        $"executor-{index}", LocalBinaries.Find("agentops-workers", directory),
-        ["executor", "--manifest", plan.Manifest.Path, "--policy", plan.PolicyUrl, "--gateway", plan.IngestUrl,
-         "--metrics-port", plan.ExecutorMetricsPorts[index].ToString(), "--runtime", plan.Runtime.Runtime,
-         "--executor", $"executor-{index}"],
-        StopOrder: 1, WorkerGrace, new Dictionary<string, string> { ["AGENTOPS_TOKEN"] = token });
+    /// <summary>An executor; with spec.export.sftJsonl it writes its kept trajectories into the run folder (--export-dir).</summary>
+    public static ChildSpec Executor(LocalRunPlan plan, int index, string token, string? directory = null)
+    {
+        List<string> args =
+        [
+            "executor", "--manifest", plan.Manifest.Path, "--policy", plan.PolicyUrl, "--gateway", plan.IngestUrl,
+            "--metrics-port", plan.ExecutorMetricsPorts[index].ToString(), "--runtime", plan.Runtime.Runtime,
+            "--executor", $"executor-{index}",
+        ];
+        if (plan.Manifest.ExportSftJsonl) args.AddRange(["--export-dir", plan.ExportDir]);
+        return new ChildSpec($"executor-{index}", LocalBinaries.Find("agentops-workers", directory), args,
+            StopOrder: 1, WorkerGrace, new Dictionary<string, string> { ["AGENTOPS_TOKEN"] = token });
+    }
 }

@@ -24,6 +24,9 @@ public sealed record LocalRunPlan(
     public string LogDir => Path.Combine(RunDir, "logs");
     public string TokenPath => Path.Combine(RunDir, "token");
     public string ManifestCopy => Path.Combine(RunDir, "manifest.yaml");
+    /// <summary>spec.export.sftJsonl: each executor's kept trajectories (sft-executor-N.jsonl), merged into <see cref="SftJsonl"/>.</summary>
+    public string ExportDir => Path.Combine(RunDir, "export");
+    public string SftJsonl => Path.Combine(RunDir, "sft.jsonl");
     public string PolicyUrl => $"http://127.0.0.1:{TrainerGrpcPort}";
     public string StatusUrl => $"http://127.0.0.1:{TrainerMetricsPort}/status";
 

@@ -28,6 +28,11 @@ public sealed class LocalRunner(ILoggerFactory loggers, TimeProvider time, TextW
         var trained = await TrainAsync(plan, Children(plan), cancellationToken);
         if (trained != ExitOk) return trained;
         output.WriteLine($"training finished in {(time.GetUtcNow() - started).TotalMinutes:0.0} min");
+        if (plan.Manifest.ExportSftJsonl)
+        {
+            var (lines, files) = SftExport.Merge(plan);
+            output.WriteLine($"SFT export (spec.export.sftJsonl): {lines} kept trajectories from {files} executor file(s) in {plan.SftJsonl}");
+        }
 
         var evaluations = new List<EvalResult>();
         var notes = new List<string>();

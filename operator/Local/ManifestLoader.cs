@@ -1,4 +1,6 @@
 using AgentOps.Protos.Api;
+using AgentOps.Workers.Environments;
+using AgentOps.Workers.Executor;
 
 namespace AgentOps.Operator.Local;
 
@@ -47,6 +49,24 @@ public static class ManifestLoader
             Status = null,
         };
         return FromText(manifest.Path, Manifests.ToYaml(twin));
+    }
+
+    /// <summary>
+    /// The environment's own rules, which only workers/Environments knows, checked before anything starts: every
+    /// setting read and valid, and <paramref name="evalTasks"/> (default spec.environment.eval.tasks) distinct
+    /// held-out tasks that no training task can be.
+    /// </summary>
+    public static async Task CheckEnvironmentAsync(RunManifest manifest, int evalTasks = 0, CancellationToken cancellationToken = default)
+    {
+        var run = Manifests.ParseTrainingRun(manifest.Text).GetValueOrThrow(manifest.Path);
+        try
+        {
+            await EnvironmentFactory.CheckAsync(ManifestMapping.Environment(run), evalTasks > 0 ? evalTasks : run.Spec.Environment.Eval.Tasks, cancellationToken);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException)
+        {
+            throw new ManifestInvalidException(manifest.Path, [e.Message]);
+        }
     }
 
     private static RunManifest FromText(string path, string text)

@@ -155,7 +155,7 @@ internal sealed class ManifestBinder(List<ManifestError> errors, List<ManifestEr
     private static string PathOrRoot(string path) => path.Length == 0 ? "(root)" : path;
 
     /// <summary>The closest known field by edit distance, when it is close enough to be a typo.</summary>
-    private static string? Suggest(string key, IEnumerable<string> known)
+    internal static string? Suggest(string key, IEnumerable<string> known)
     {
         string? best = null;
         var bestDistance = int.MaxValue;

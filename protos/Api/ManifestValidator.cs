@@ -32,7 +32,8 @@ public static partial class ManifestValidator
         return errors;
     }
 
-    /// <summary>Cross-field rules; each has the same CEL rule in crds/trainingruns.yaml.</summary>
+    /// <summary>Cross-field rules; each has the same CEL rule in crds/trainingruns.yaml, except the settings keys
+    /// (<see cref="EnvironmentSettingsSchema"/>), which the operator reports as InvalidSpec.</summary>
     private static void CheckRules(TrainingRunSpec spec, List<ManifestError> errors)
     {
         if (spec.Agent.MaxNewTokens >= spec.Agent.MaxContextTokens)
@@ -48,6 +49,7 @@ public static partial class ManifestValidator
             errors.Add(new("spec.policy.sft.enabled", "must be true when spec.algorithm.name is \"sft\", got false"));
         if (spec.Sandbox.PoolRef.Length > 0 && !DnsLabel().IsMatch(spec.Sandbox.PoolRef))
             errors.Add(new("spec.sandbox.poolRef", $"must be a SandboxPool name (lowercase letters, digits and '-'), got \"{spec.Sandbox.PoolRef}\""));
+        errors.AddRange(EnvironmentSettingsSchema.Check(spec.Environment));
         if (spec.Queue.RedisUrl.Length > 0 && !spec.Queue.RedisUrl.StartsWith("redis://", StringComparison.Ordinal)
             && !spec.Queue.RedisUrl.StartsWith("rediss://", StringComparison.Ordinal))
             errors.Add(new("spec.queue.redisUrl", $"must start with redis:// or rediss://, got \"{spec.Queue.RedisUrl}\""));

@@ -48,13 +48,13 @@ public sealed class ScriptedEpisodesBench : IBench
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
         try
         {
-            var tools = ToolsFolder.Write(Path.Combine(dir, "tools"), 1);
+            var tools = ToolsFolder.Write(Path.Combine(dir, "tools"));
             using var sandboxMetrics = new SandboxMetrics();
             var factory = SandboxFactory.Create(new SandboxOptions(Runtime: runtime, Limits: new SandboxLimits(CellTimeoutSeconds: 30, EpisodeTimeoutSeconds: 120),
                 ToolsDir: tools.Path, StateDir: Path.Combine(dir, "state")), NullLoggerFactory.Instance, sandboxMetrics);
             await using var pool = new AgentOps.Workers.Sandbox.Pool.SandboxPool(factory, k, NullLoggerFactory.Instance);
             await pool.WaitWarmAsync(k, new CancellationTokenSource(TimeSpan.FromMinutes(5)).Token);
-            IEnvironment env = envName == "tools" ? new ToolsEnvironment(tools.Business) : new ArithmeticEnvironment(new EnvironmentOptions());
+            IEnvironment env = envName == "tools" ? new ToolsEnvironment(new EnvironmentOptions("tools")) : new ArithmeticEnvironment(new EnvironmentOptions());
             var settings = new ExecutorSettings("bench", "bench", new EnvironmentOptions(envName), new AgentOptions(), "eval", episodes, Concurrency: k);
             var runner = new EpisodeRunner(new AgentLoop(settings.Agent, TimeProvider.System), env, pool.AcquireAsync, TimeProvider.System);
             var sink = new CollectingSink();

@@ -9,8 +9,8 @@ namespace AgentOps.Workers.Agent;
 /// in the episode's persistent interpreter and comes back as &lt;output&gt; (mask 0); a malformed action,
 /// an unknown tool or a missing argument comes back as &lt;feedback&gt; (LAM SIMULATOR online feedback);
 /// &lt;answer&gt; ends the episode and the environment's verifier scores it. Budget overruns are the agent's
-/// failure (TRUNCATED / MALFORMED, reward 0); a dead sandbox, an unreachable policy or the episode's wall
-/// limit are infrastructure failures (no reward, never trained on). Format: <see cref="PromptFormat"/>.
+/// failure (TRUNCATED / MALFORMED, reward 0); a dead sandbox, a task whose setup cell (<see cref="EnvTask.Setup"/>)
+/// fails, an unreachable policy or the episode's wall limit are infrastructure failures (no reward, never trained on). Format: <see cref="PromptFormat"/>.
 /// </summary>
 public sealed class AgentLoop(AgentOptions options, TimeProvider time)
 {
@@ -51,6 +51,18 @@ public sealed class AgentLoop(AgentOptions options, TimeProvider time)
             var task = spec.Task;
             var prompt = PromptFormat.Prompt(task.Question);
             b.AddText(SegmentKind.Prompt, prompt, 0);
+            if (options.Interpreter && task.Setup is { } setup)
+            {
+                // The task's own world goes into the tool module first; the agent never sees this cell or its output.
+                var s0 = time.GetTimestamp();
+                var loaded = await sandbox.ExecuteAsync(setup, episode.Token);
+                sandboxSeconds += time.GetElapsedTime(s0).TotalSeconds;
+                if (!loaded.Ok)
+                {
+                    b.SetOutcome(OutcomeStatus.InfraSandboxStartFailed, $"the task's setup cell failed: {loaded.Error}");
+                    return;
+                }
+            }
             var messages = new List<ChatMessage> { new("user", prompt.TrimEnd('\n')) };
             var history = new List<TurnRecord>();
             var anyCodeOk = false;

@@ -23,6 +23,8 @@ public static class ExecutorCommand
         {
             cl = ExecutorCommandLine.Parse(args);
             run = Manifests.LoadTrainingRun(cl.Manifest);
+            // Settings nobody reads and held-out sets the settings cannot fill are manifest errors, found before anything starts.
+            await EnvironmentFactory.CheckAsync(ManifestMapping.Environment(run), EvalTasks(cl, run));
         }
         catch (Exception e) when (e is ArgumentException or ManifestException or IOException)
         {
@@ -56,7 +58,7 @@ public static class ExecutorCommand
         var executor = cl.Executor ?? Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName;
         var envOptions = ManifestMapping.Environment(run);
         var toolsDir = cl.ToolsDir ?? Directory.CreateTempSubdirectory("agentops-tools-").FullName;
-        ToolsFolder.Write(toolsDir, envOptions.Seed);
+        ToolsFolder.Write(toolsDir);
         var concurrency = Math.Max(1, cl.Concurrency ?? run.Spec.Sandbox.WarmPerReplica);
         // Eval measures the policy greedily (temperature 0), as the held-out numbers in reports assume.
         var agent = cl.Split == "eval" ? ManifestMapping.Agent(run) with { Temperature = 0 } : ManifestMapping.Agent(run);
@@ -71,9 +73,9 @@ public static class ExecutorCommand
         await using var metricsServer = cl.MetricsPort is { } port ? new MetricsServer(new MetricsServerOptions { Port = port }) : null;
         if (metricsServer is not null) await metricsServer.StartAsync(cancellationToken);
 
-        var environment = await EnvironmentFactory.CreateAsync(envOptions, pool.AcquireAsync, cancellationToken);
+        var environment = await EnvironmentFactory.CreateAsync(envOptions, pool.AcquireAsync, cl.Split == "eval" ? EvalTasks(cl, run) : 0, cancellationToken);
         if (environment is AgentOps.Workers.Environments.Cat.CatEnvironment cat)
-            ExecutorLog.CatTasks(logger, cat.Tasks.Count, envOptions.GetInt("tasks", 40));
+            ExecutorLog.CatTasks(logger, cat.Tasks.Count, cl.Split == "eval" ? 0 : EnvironmentSettings.Parse(envOptions, AgentOps.Workers.Environments.Cat.CatSettings.Read).Tasks, cat.HeldOutTasks.Count);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
         GrpcPolicyClient? grpcPolicy = null;
@@ -89,7 +91,12 @@ public static class ExecutorCommand
             ? new ResultsFileSink(cl.Results)
             : new PusherSink(new AgentOps.Workers.Pipeline.TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(gatewayChannel!),
                 new AgentOps.Workers.Pipeline.PusherOptions { BearerToken = cl.Token, TimeProvider = time }));
-        if (cl.SftExport is not null) sink = new ExportingSink(sink, ManifestMapping.ExportFilter(run), cl.SftExport);
+        if (ManifestMapping.ExportPath(run, cl.SftExport, cl.ExportDir, executor) is { } export)
+        {
+            sink = new ExportingSink(sink, ManifestMapping.ExportFilter(run), export);
+            ExecutorLog.Exporting(logger, run.Spec.Export.MinReward, export);
+        }
+        else if (run.Spec.Export.SftJsonl && cl.Split == "train") ExecutorLog.ExportNowhere(logger);
         await using (sink)
         {
             ExecutorLog.Starting(logger, executor, settings.RunId, environment.Name, policy.Name, factory.Runtime, concurrency);
@@ -97,4 +104,8 @@ public static class ExecutorCommand
             return await new ExecutorService(settings, runner, policy, grpcPolicy, sink, metrics, logger, time).RunAsync(cancellationToken);
         }
     }
+
+    /// <summary>The held-out tasks this process needs to exist: --episodes in eval mode, else spec.environment.eval.tasks.</summary>
+    private static int EvalTasks(ExecutorCommandLine cl, TrainingRun run) =>
+        cl.Split == "eval" && cl.Episodes is { } n ? n : run.Spec.Environment.Eval.Tasks;
 }

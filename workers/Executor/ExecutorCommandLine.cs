@@ -23,7 +23,12 @@ namespace AgentOps.Workers.Executor;
 ///   --allow-fallback           with gvisor and no usable runsc, fall back to process (with a warning)
 ///   --tools-dir DIR            where the tool modules and their data are written (default a temp folder)
 ///   --recover-rate R           fraction of scripted demonstrations with a mistake and a recovery (0.25)
-///   --sft-export FILE          also write kept trajectories as SFT JSONL (spec.export.minReward)
+///   --sft-export FILE          also write kept trajectories as SFT JSONL (spec.export.minReward), whatever
+///                              spec.export.sftJsonl says
+///   --export-dir DIR           where spec.export.sftJsonl: true puts this executor's SFT JSONL,
+///                              DIR/sft-{executor}.jsonl (one writer per file; `agentops run` merges them)
+/// Only the policy's own RL episodes (split train) are exported: never scripted demonstrations, and never
+/// held-out episodes, so both export flags are refused with --split eval.
 /// </summary>
 public sealed record ExecutorCommandLine(
     string Manifest,
@@ -42,7 +47,8 @@ public sealed record ExecutorCommandLine(
     bool AllowFallback = false,
     string? ToolsDir = null,
     double RecoverRate = 0.25,
-    string? SftExport = null)
+    string? SftExport = null,
+    string? ExportDir = null)
 {
     public static ExecutorCommandLine Parse(IReadOnlyList<string> args)
     {
@@ -80,10 +86,13 @@ public sealed record ExecutorCommandLine(
             AllowFallback: flags.Contains("allow-fallback"),
             ToolsDir: S("tools-dir"),
             RecoverRate: recover is null ? 0.25 : double.TryParse(recover, CultureInfo.InvariantCulture, out var r) ? r : throw new ArgumentException($"--recover-rate: must be a number, got '{recover}'"),
-            SftExport: S("sft-export"));
+            SftExport: S("sft-export"),
+            ExportDir: S("export-dir"));
         if (values.Count > 0) throw new ArgumentException($"executor: unknown flag --{values.Keys.First()}");
         if (result.PolicyApi is not ("grpc" or "openai")) throw new ArgumentException($"--policy-api: must be grpc or openai, got '{result.PolicyApi}'");
         if (result.Split is not ("train" or "eval")) throw new ArgumentException($"--split: must be train or eval, got '{result.Split}'");
+        if (result.Split == "eval" && (result.SftExport ?? result.ExportDir) is { } export)
+            throw new ArgumentException($"--{(result.SftExport is null ? "export-dir" : "sft-export")}: held-out (eval) episodes are never exported as training data, got '{export}' with --split eval");
         if (result.Results is null && result.Gateway is null)
             throw new ArgumentException("--gateway: required unless --results FILE is given (eval)");
         return result;

@@ -16,8 +16,14 @@ internal static partial class ExecutorLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "episode {Episode} ended with infrastructure failure {Outcome}: {Message}")]
     public static partial void InfraFailure(ILogger logger, string episode, string outcome, string message);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "cat: kept {Kept} of {Proposed} proposed tasks")]
-    public static partial void CatTasks(ILogger logger, int kept, int proposed);
+    [LoggerMessage(Level = LogLevel.Information, Message = "cat: {Training} training tasks kept of spec.environment.settings.tasks={Wanted}, {HeldOut} held-out tasks kept")]
+    public static partial void CatTasks(ILogger logger, int training, int wanted, int heldOut);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "SFT export: the policy's RL episodes with reward >= {MinReward} go to {Path}")]
+    public static partial void Exporting(ILogger logger, double minReward, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "spec.export.sftJsonl is true but this executor got neither --export-dir nor --sft-export: it exports nothing")]
+    public static partial void ExportNowhere(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "done: {Episodes} episodes, mean reward {MeanReward:0.000}, success {Success:0.000}")]
     public static partial void Done(ILogger logger, int episodes, double meanReward, double success);

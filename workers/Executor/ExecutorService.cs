@@ -13,8 +13,8 @@ namespace AgentOps.Workers.Executor;
 /// (one sandbox each) and hand every trajectory to the sink. In train mode with a trainer the producer
 /// follows Policy.Info.phase: "sft" → scripted reference demonstrations (split "sft"; paused while Info says
 /// demonstrations_complete), "rl" → groupSize
-/// policy samples per prompt sharing a group id (split "train"), "done" → drain and exit. In eval mode it
-/// runs the held-out task stream (eval seed) once.
+/// policy samples per prompt sharing a group id (split "train"), "done" → drain and exit; each split draws from
+/// its own seed stream. In eval mode it runs the held-out set (<see cref="IEnvironment.HeldOut"/>) once.
 /// </summary>
 public sealed class ExecutorService(
     ExecutorSettings settings,
@@ -93,11 +93,9 @@ public sealed class ExecutorService(
         var env = runner.Environment;
         if (settings.Split == "eval")
         {
-            var count = settings.Episodes ?? settings.Environment.EvalTasks;
-            for (var i = 0; i < count; i++)
+            // The same held-out list in every process, none of it a training task (HeldOutSet).
+            foreach (var task in env.HeldOut(settings.Environment, settings.Episodes ?? settings.Environment.EvalTasks))
             {
-                var task = env.Generate(TaskSeeds.For(settings.Environment.EvalSeed, i),
-                    $"{env.Name}-eval{settings.Environment.EvalSeed}-{i}", "eval");
                 var episode = NextEpisode("eval");
                 await writer.WriteAsync(new Work(new EpisodeSpec(settings.RunId, episode, 0, episode, "eval", settings.Executor, task), policy), ct);
             }
@@ -174,7 +172,7 @@ public sealed class ExecutorService(
         var env = runner.Environment;
         var index = Interlocked.Increment(ref _taskCounter) - 1;
         var streamSeed = settings.Environment.Seed ^ StableHash(settings.Executor);
-        var task = env.Generate(TaskSeeds.For(streamSeed, index), $"{env.Name}-{settings.Environment.Seed}-{settings.Executor}-{index}", split);
+        var task = env.Generate(TaskSeeds.ForSplit(streamSeed, split, index), $"{env.Name}-{settings.Environment.Seed}-{settings.Executor}-{index}", split);
         var group = $"{settings.Executor}-g{Interlocked.Increment(ref _groupCounter) - 1}";
         for (var k = 0; k < size; k++)
         {

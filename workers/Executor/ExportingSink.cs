@@ -4,10 +4,10 @@ using AgentOps.Workers.Export;
 
 namespace AgentOps.Workers.Executor;
 
-/// <summary>Passes every trajectory on, and appends the ones the filter keeps to an SFT JSONL file (`--sft-export`).</summary>
+/// <summary>Passes every trajectory on, and appends the ones the filter keeps to an SFT JSONL file (`--sft-export`, `--export-dir`).</summary>
 public sealed class ExportingSink(ITrajectorySink inner, TrajectoryFilter filter, string path) : ITrajectorySink
 {
-    private readonly StreamWriter _writer = new(path, append: true);
+    private readonly StreamWriter _writer = Open(path);
     private readonly SemaphoreSlim _lock = new(1, 1);
 
     public int Kept { get; private set; }
@@ -24,6 +24,12 @@ public sealed class ExportingSink(ITrajectorySink inner, TrajectoryFilter filter
             Kept++;
         }
         finally { _lock.Release(); }
+    }
+
+    private static StreamWriter Open(string path)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
+        return new StreamWriter(path, append: true);
     }
 
     public async ValueTask DisposeAsync()

@@ -30,5 +30,14 @@ public static class ManifestMapping
             ToolsDir: toolsDir);
     }
 
-    public static TrajectoryFilter ExportFilter(TrainingRun run) => new(MinReward: run.Spec.Export.MinReward);
+    /// <summary>spec.export's filter (LAM SIMULATOR's post-hoc filtering): the policy's own RL episodes (split "train"; not the
+    /// scripted demonstrations, never held-out ones), answered, well-formed, with reward at least spec.export.minReward.</summary>
+    public static TrajectoryFilter ExportFilter(TrainingRun run) => new(MinReward: run.Spec.Export.MinReward, Splits: ExportedSplits);
+
+    private static readonly IReadOnlySet<string> ExportedSplits = new HashSet<string> { "train" };
+
+    /// <summary>Where this executor writes its SFT JSONL: --sft-export FILE, else DIR/sft-{executor}.jsonl of --export-dir
+    /// when spec.export.sftJsonl is true, else nowhere.</summary>
+    public static string? ExportPath(TrainingRun run, string? sftExport, string? exportDir, string executor) =>
+        sftExport ?? (run.Spec.Export.SftJsonl && exportDir is not null ? Path.Combine(exportDir, $"sft-{executor}.jsonl") : null);
 }

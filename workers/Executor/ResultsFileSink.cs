@@ -7,7 +7,7 @@ namespace AgentOps.Workers.Executor;
 /// <summary>
 /// Eval mode (`--results FILE`): one JSON object per episode, flushed per line:
 /// {"trajectory_id","episode_id","task_id","group_id","environment","split","question","expected","answer",
-///  "outcome","reward","components":{…},"turns","generate_seconds","sandbox_seconds","total_seconds","message",
+///  "outcome","reward","success","components":{…},"turns","generate_seconds","sandbox_seconds","total_seconds","message",
 ///  "transcript"}. The transcript is the episode's token sequence decoded (prompt, actions, outputs, feedback),
 /// read by operator/Eval/EpisodeResult for the report's example episodes.
 /// </summary>
@@ -38,6 +38,8 @@ public sealed class ResultsFileSink : ITrajectorySink
             answer = t.Outcome.Answer,
             outcome = ExecutorMetrics.OutcomeLabel(t.Outcome.Status),
             reward = t.Reward.Total,
+            // What the held-out tables count: the verifier's "correct" (exact), which a partial-credit reward (F1) is not.
+            success = t.Reward.Components.GetValueOrDefault("correct") >= 1,
             components = t.Reward.Components.ToDictionary(kv => kv.Key, kv => kv.Value),
             turns = t.Steps.Count,
             generate_seconds = t.Timings.GenerateSeconds,

@@ -17,11 +17,9 @@ public sealed class AgentLoopTests : IAsyncLifetime
 {
     private readonly string _tools = Directory.CreateTempSubdirectory("agentops-loop-tools-").FullName;
     private SandboxHarness _harness = null!;
-    private ToolsFolder _folder = null!;
-
     public Task InitializeAsync()
     {
-        _folder = ToolsFolder.Write(_tools, seed: 3);
+        ToolsFolder.Write(_tools);
         _harness = new SandboxHarness("process", toolsDir: _tools);
         return Task.CompletedTask;
     }
@@ -47,17 +45,20 @@ public sealed class AgentLoopTests : IAsyncLifetime
     {
         var arithmetic = new ArithmeticEnvironment(new EnvironmentOptions());
         var countdown = new CountdownEnvironment(new EnvironmentOptions("countdown"));
-        var tools = new ToolsEnvironment(_folder.Business);
-        var qa = new MultihopQaEnvironment(_folder.Corpus);
+        var tools = new ToolsEnvironment(new EnvironmentOptions("tools"));
+        var qa = new MultihopQaEnvironment(new EnvironmentOptions("multihop-qa", Settings: new Dictionary<string, string> { ["hops"] = "3" }));
         await using var catSandbox = await _harness.StartAsync();
-        var (cat, checks) = await CatEnvironment.BuildAsync(new TemplateChallenger(), new Random(5), 5, catSandbox);
+        var (kept, checks) = await CatEnvironment.ProposeAsync(new TemplateChallenger(), 5, "train", 5, catSandbox);
         Assert.All(checks, c => Assert.True(c.Kept, c.Reason));
+        var (heldOut, _) = await CatEnvironment.ProposeAsync(new TemplateChallenger(), 5, "eval", 2, catSandbox);
+        var cat = new CatEnvironment(kept, heldOut);
         IEnvironment[] envs = [arithmetic, countdown, tools, qa, cat];
         foreach (var env in envs)
         {
-            for (var i = 0; i < 2; i++)
+            // Two training tasks and two held-out ones, each with its own world where the environment makes one.
+            for (var i = 0; i < 4; i++)
             {
-                var task = env.Generate(TaskSeeds.For(9, i), $"{env.Name}-{i}");
+                var task = env.Generate(TaskSeeds.For(9, i), $"{env.Name}-{i}", i < 2 ? "train" : "eval");
                 var t = await RunAsync(env, task, new ScriptedPolicy());
                 Assert.True(t.Outcome.Status == OutcomeStatus.Answered && t.Reward.Total == 1,
                     $"{env.Name} task '{task.Question}': {t.Outcome.Status} {t.Outcome.Message}\n{Text(t)}");
@@ -89,7 +90,7 @@ public sealed class AgentLoopTests : IAsyncLifetime
     [Fact]
     public async Task Error_and_recover_demonstrations_see_the_error_then_succeed()
     {
-        var tools = new ToolsEnvironment(_folder.Business);
+        var tools = new ToolsEnvironment(new EnvironmentOptions("tools"));
         var kinds = new HashSet<string>();
         for (var i = 0; i < 6; i++)
         {
@@ -110,7 +111,7 @@ public sealed class AgentLoopTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_tools_and_missing_arguments_come_back_as_feedback_segments()
     {
-        var tools = new ToolsEnvironment(_folder.Business);
+        var tools = new ToolsEnvironment(new EnvironmentOptions("tools"));
         var task = tools.Generate(TaskSeeds.For(2, 0), "t0");
         var policy = new FixedActionsPolicy("<code>from biz import *\nget_ordr('O1')</code>", "<code>get_order()</code>", "<answer>none</answer>");
         var t = await RunAsync(tools, task, policy);

@@ -13,7 +13,7 @@ public sealed class ExecutorCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    private TrainingRun Manifest(string environment, int groupSize = 2, string settings = "{}") => Manifests.ParseTrainingRun($$"""
+    private TrainingRun Manifest(string environment, int groupSize = 2, string settings = "{}", bool export = false) => Manifests.ParseTrainingRun($$"""
         apiVersion: agentops.dev/v1alpha1
         kind: TrainingRun
         metadata: { name: exec-test, namespace: default }
@@ -21,19 +21,18 @@ public sealed class ExecutorCommandTests : IDisposable
           environment: { name: {{environment}}, seed: 3, settings: {{settings}}, eval: { tasks: 5, seed: 777 } }
           algorithm: { groupSize: {{groupSize}} }
           sandbox: { runtime: process, warmPerReplica: 2, limits: { cellTimeoutSeconds: 20, episodeTimeoutSeconds: 120 } }
-          export: { minReward: 1.0 }
+          export: { sftJsonl: {{(export ? "true" : "false")}}, minReward: 1.0 }
         """).GetValueOrThrow("test");
 
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token;
 
     [Fact]
-    public async Task Eval_writes_one_result_line_per_held_out_task_and_an_sft_export()
+    public async Task Eval_writes_one_result_line_per_held_out_task_and_never_exports_them()
     {
         var results = Path.Combine(_dir, "results.jsonl");
-        var export = Path.Combine(_dir, "sft.jsonl");
         var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--split", "eval", "--results", results, "--executor", "ex-a",
-            "--tools-dir", Path.Combine(_dir, "tools"), "--sft-export", export, "--recover-rate", "0"]);
-        var summary = await ExecutorCommand.RunAsync(cl, Manifest("countdown"), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+            "--tools-dir", Path.Combine(_dir, "tools"), "--recover-rate", "0"]);
+        var summary = await ExecutorCommand.RunAsync(cl, Manifest("countdown", export: true), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
         Assert.Equal(5, summary.Episodes);
         Assert.Equal(1.0, summary.SuccessRate);
         var lines = File.ReadAllLines(results).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -43,14 +42,41 @@ public sealed class ExecutorCommandTests : IDisposable
         {
             Assert.Equal("answered", l.GetProperty("outcome").GetString());
             Assert.Equal(1, l.GetProperty("reward").GetDouble());
+            Assert.True(l.GetProperty("success").GetBoolean());
             Assert.Equal("eval", l.GetProperty("split").GetString());
             Assert.Equal(2, l.GetProperty("turns").GetInt32());
         });
-        var sft = File.ReadAllLines(export).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Equal(5, sft.Count);
-        var messages = sft[0].GetProperty("messages").EnumerateArray().ToList();
-        Assert.Equal(["user", "assistant", "user", "assistant"], messages.Select(m => m.GetProperty("role").GetString()));
-        Assert.StartsWith("<output>", messages[2].GetProperty("content").GetString());
+        // Held-out episodes never become training data, whatever the flags say.
+        foreach (var flag in new[] { "--sft-export", "--export-dir" })
+            Assert.StartsWith($"{flag}: held-out (eval) episodes are never exported as training data",
+                Assert.Throws<ArgumentException>(() => ExecutorCommandLine.Parse(["--manifest", "m.yaml", "--split", "eval", "--results", results, flag, _dir])).Message);
+    }
+
+    [Fact]
+    public async Task Train_exports_the_policys_rewarded_rl_episodes_to_its_file_in_the_export_dir()
+    {
+        await using var trainer = await TrainerPeer.StartAsync("sft", "rl", "rl", "done");
+        trainer.Policy.WrongEvery = 3;
+        var exportDir = Path.Combine(_dir, "export");
+        var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--policy", trainer.Address, "--gateway", trainer.Address,
+            "--executor", "ex-e", "--tools-dir", Path.Combine(_dir, "tools"), "--export-dir", exportDir]);
+        await ExecutorCommand.RunAsync(cl, Manifest("arithmetic", export: true), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+
+        var received = trainer.Ingest.Received.ToList();
+        var rl = received.Where(t => t.Split == "train").ToList();
+        Assert.Contains(rl, t => t.Reward.Total < 1); // the filter has something to drop
+        Assert.Contains(received, t => t.Split == "sft" && t.Reward.Total >= 1); // and demonstrations it must leave out
+        var exported = File.ReadAllLines(Path.Combine(exportDir, "sft-ex-e.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(rl.Where(t => t.Reward.Total >= 1).Select(t => t.TrajectoryId).Order(), exported.Select(e => e.GetProperty("trajectory_id").GetString()!).Order());
+        Assert.All(exported, e => Assert.Equal("assistant", e.GetProperty("messages")[1].GetProperty("role").GetString()));
+
+        // spec.export.sftJsonl: false: the same flag writes nothing.
+        var quiet = Path.Combine(_dir, "quiet");
+        await using var again = await TrainerPeer.StartAsync("rl", "done");
+        cl = cl with { Policy = again.Address, Gateway = again.Address, ExportDir = quiet };
+        await ExecutorCommand.RunAsync(cl, Manifest("arithmetic"), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+        Assert.NotEmpty(again.Ingest.Received);
+        Assert.False(Directory.Exists(quiet));
     }
 
     private static int Ops(string question) => question.Count(c => c is '+' or '-' or '*');

@@ -38,7 +38,10 @@ internal sealed class TrainerPeer : IAsyncDisposable
 
     internal sealed class PolicyService(string[] phases) : AgentOps.Protos.V1.Policy.PolicyBase
     {
-        private int _infoCalls;
+        private int _infoCalls, _answers;
+
+        /// <summary>When above 0, every this many-th answer is wrong (reward 0).</summary>
+        public int WrongEvery;
         public ConcurrentQueue<string?> Authorization { get; } = new();
         public int GenerateCalls;
 
@@ -55,6 +58,8 @@ internal sealed class TrainerPeer : IAsyncDisposable
             var prompt = ByteTokenizer.Decode(request.PromptTokenIds.ToArray());
             var q = prompt[3..prompt.IndexOf('\n')];
             var text = prompt.Contains("<output>") ? $"<answer>{prompt.Split("<output>")[1].Split("</output>")[0]}</answer>" : $"<code>print({q})</code>";
+            if (WrongEvery > 0 && text.StartsWith("<answer>", StringComparison.Ordinal) && Interlocked.Increment(ref _answers) % WrongEvery == 0)
+                text = "<answer>-1</answer>";
             var response = new GenerateResponse { Text = text, PolicyVersion = 5, FinishReason = FinishReason.Stop };
             response.TokenIds.Add(ByteTokenizer.Encode(text));
             response.Logprobs.Add(Enumerable.Repeat(-0.125f, response.TokenIds.Count));

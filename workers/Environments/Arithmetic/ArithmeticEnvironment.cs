@@ -5,36 +5,16 @@ using AgentOps.Workers.Sandbox;
 namespace AgentOps.Workers.Environments.Arithmetic;
 
 /// <summary>
-/// ReTool-style arithmetic: an integer expression with N operations (N in [minOps, maxOps]) that is hard in
-/// the head and one line with the interpreter. Reward 1 for the exact integer answer.
-/// Settings: minOps (default 2), maxOps (default 4), maxOperand (default 999); per split (DESIGN.md "Learning":
-/// demonstrations of 2-3 operations, held-out tasks of 4): sftMinOps/sftMaxOps for "sft" demonstrations,
-/// evalMinOps/evalMaxOps for "eval" tasks, each defaulting to minOps/maxOps; "train" uses minOps/maxOps.
+/// ReTool-style arithmetic: an integer expression with N operations (N in the split's range of
+/// <see cref="ArithmeticSettings"/>) that is hard in the head and one line with the interpreter. Reward 1 for the
+/// exact integer answer. Held-out expressions are the ones <see cref="HeldOutPartition"/> puts on its side: no
+/// demonstration or RL prompt is ever one of them.
 /// </summary>
-public sealed class ArithmeticEnvironment : IEnvironment
+public sealed class ArithmeticEnvironment(ArithmeticSettings settings) : IEnvironment
 {
-    private readonly (int Min, int Max) _train;
-    private readonly (int Min, int Max) _sft;
-    private readonly (int Min, int Max) _eval;
-    private readonly int _maxOperand;
+    public ArithmeticEnvironment(EnvironmentOptions options) : this(EnvironmentSettings.Parse(options, ArithmeticSettings.Read)) { }
 
-    public ArithmeticEnvironment(EnvironmentOptions options)
-    {
-        _train = Range(options, "minOps", "maxOps", 2, 4);
-        _sft = Range(options, "sftMinOps", "sftMaxOps", _train.Min, _train.Max);
-        _eval = Range(options, "evalMinOps", "evalMaxOps", _train.Min, _train.Max);
-        _maxOperand = options.GetInt("maxOperand", 999);
-        if (_maxOperand < 10) throw new ArgumentException($"spec.environment.settings.maxOperand: must be at least 10, got {_maxOperand}");
-    }
-
-    private static (int Min, int Max) Range(EnvironmentOptions options, string minKey, string maxKey, int minDefault, int maxDefault)
-    {
-        var min = options.GetInt(minKey, minDefault);
-        var max = options.GetInt(maxKey, maxDefault);
-        if (min < 1) throw new ArgumentException($"spec.environment.settings.{minKey}: must be at least 1, got {min}");
-        if (max < min) throw new ArgumentException($"spec.environment.settings.{maxKey}: must be at least {minKey} ({min}), got {max}");
-        return (min, max);
-    }
+    public ArithmeticSettings Settings => settings;
 
     public string Name => "arithmetic";
 
@@ -42,18 +22,15 @@ public sealed class ArithmeticEnvironment : IEnvironment
 
     public EnvTask Generate(Random random, string id, string split)
     {
-        var (min, max) = split switch
+        var (min, max) = settings.For(split);
+        var (ops, node, expr) = HeldOutPartition.Draw(random, split, r =>
         {
-            "sft" => _sft,
-            "eval" => _eval,
-            "train" => _train,
-            _ => throw new ArgumentException($"split: must be sft, train or eval, got '{split}'"),
-        };
-        var ops = random.Next(min, max + 1);
-        var expr = Build(random, ops);
-        var text = expr.Render();
-        var value = expr.Evaluate().ToString(CultureInfo.InvariantCulture);
-        return new EnvTask(id, Name, text, value, [$"print({text})"],
+            var n = r.Next(min, max + 1);
+            var built = Build(r, n);
+            return (n, built, built.Render());
+        }, e => e.Item3, $"arithmetic {split} expression of {min}-{max} operations with operands up to {settings.MaxOperand}");
+        var value = node.Evaluate().ToString(CultureInfo.InvariantCulture);
+        return new EnvTask(id, Name, expr, value, [$"print({expr})"],
             Data: new Dictionary<string, string> { ["ops"] = ops.ToString(CultureInfo.InvariantCulture) });
     }
 
@@ -68,7 +45,7 @@ public sealed class ArithmeticEnvironment : IEnvironment
 
     internal Node Build(Random random, int ops)
     {
-        if (ops == 0) return new Node.Leaf(random.Next(2, _maxOperand + 1));
+        if (ops == 0) return new Node.Leaf(random.Next(2, settings.MaxOperand + 1));
         var left = random.Next(0, ops);
         var op = "+-*"[random.Next(3)];
         return new Node.Binary(op, Build(random, left), Build(random, ops - 1 - left));

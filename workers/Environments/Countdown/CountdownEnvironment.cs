@@ -8,30 +8,35 @@ namespace AgentOps.Workers.Environments.Countdown;
 /// Countdown: reach a target from given numbers with + - * / (each number at most once). The generator builds
 /// the target from a random expression over a subset of the numbers, which is also the reference answer.
 /// The verifier parses the answer, checks it uses only the given numbers and that it evaluates to the target.
-/// Settings: numbers (default 4), maxTarget (default 999). Prompt: "Q: 3 7 25 50 -> 181".
+/// Settings: <see cref="CountdownSettings"/>. Prompt: "Q: 3 7 25 50 -> 181". A puzzle (numbers and target) is
+/// held out or not by <see cref="HeldOutPartition"/>, whatever expression produced it.
 /// </summary>
-public sealed class CountdownEnvironment : IEnvironment
+public sealed class CountdownEnvironment(CountdownSettings settings) : IEnvironment
 {
     private static readonly int[] Pool = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 25, 50, 75, 100];
-    private readonly int _count;
-    private readonly int _maxTarget;
 
-    public CountdownEnvironment(EnvironmentOptions options)
-    {
-        _count = options.GetInt("numbers", 4);
-        _maxTarget = options.GetInt("maxTarget", 999);
-        if (_count is < 2 or > 6) throw new ArgumentException($"spec.environment.settings.numbers: must be between 2 and 6, got {_count}");
-        if (_maxTarget < 10) throw new ArgumentException($"spec.environment.settings.maxTarget: must be at least 10, got {_maxTarget}");
-    }
+    public CountdownEnvironment(EnvironmentOptions options) : this(EnvironmentSettings.Parse(options, CountdownSettings.Read)) { }
 
     public string Name => "countdown";
 
-    public EnvTask Generate(Random random, string id)
+    public EnvTask Generate(Random random, string id) => Generate(random, id, "train");
+
+    public EnvTask Generate(Random random, string id, string split)
+    {
+        var (shown, target, expr) = HeldOutPartition.Draw(random, split, Puzzle, p => Question(p.Shown, p.Target),
+            $"countdown {split} puzzle with {settings.Numbers} numbers and targets up to {settings.MaxTarget}");
+        return new EnvTask(id, Name, Question(shown, target), target, [$"print({expr})"], expr,
+            new Dictionary<string, string> { ["numbers"] = shown, ["target"] = target });
+    }
+
+    private static string Question(string shown, string target) => $"{shown} -> {target}";
+
+    private (string Shown, string Target, string Expr) Puzzle(Random random)
     {
         while (true)
         {
-            var numbers = Enumerable.Range(0, _count).Select(_ => Pool[random.Next(Pool.Length)]).ToArray();
-            var used = numbers.OrderBy(_ => random.Next()).Take(random.Next(2, _count + 1)).ToArray();
+            var numbers = Enumerable.Range(0, settings.Numbers).Select(_ => Pool[random.Next(Pool.Length)]).ToArray();
+            var used = numbers.OrderBy(_ => random.Next()).Take(random.Next(2, settings.Numbers + 1)).ToArray();
             var expr = used[0].ToString(CultureInfo.InvariantCulture);
             var value = new BigInteger(used[0]);
             for (var k = 1; k < used.Length; k++)
@@ -44,11 +49,8 @@ public sealed class CountdownEnvironment : IEnvironment
                 expr = $"{wrapped}{op}{n}";
                 value = op switch { '+' => value + n, '-' => value - n, '*' => value * n, _ => value / n };
             }
-            if (value < 10 || value > _maxTarget) continue;
-            var target = value.ToString(CultureInfo.InvariantCulture);
-            var shown = string.Join(' ', numbers.Order());
-            return new EnvTask(id, Name, $"{shown} -> {target}", target, [$"print({expr})"], expr,
-                new Dictionary<string, string> { ["numbers"] = shown, ["target"] = target });
+            if (value < 10 || value > settings.MaxTarget) continue;
+            return (string.Join(' ', numbers.Order()), value.ToString(CultureInfo.InvariantCulture), expr);
         }
     }
 

@@ -1,19 +1,22 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace AgentOps.Workers.Environments.MultihopQa;
 
 /// <summary>
-/// A generated local encyclopedia for `multihop-qa` (L0 / HotpotQA style): people, cities and companies
-/// whose pages link to each other, so a question about a person needs a second page to answer. Written as
-/// JSON next to the `qa` Python module; C# keeps the same object for ground truth.
+/// A generated local encyclopedia for one `multihop-qa` task (L0 / HotpotQA style): people, cities and companies
+/// whose pages link to each other, so a question about a person needs further pages to answer. Each task has its
+/// own corpus from its own random source, and a held-out task's corpus is made only of held-out names
+/// (<see cref="Names"/>). The episode's setup cell loads it, as JSON, into the `qa` module; C# keeps the same
+/// object for ground truth.
 /// </summary>
 public sealed record Corpus([property: JsonPropertyName("pages")] IReadOnlyList<Page> Pages)
 {
     private static readonly string[] Jobs = ["painter", "baker", "pilot", "nurse", "chemist", "farmer", "judge", "tailor"];
 
-    public static Corpus Generate(Random random, int people = 40, int cities = 12, int companies = 10, int countries = 6)
+    public static Corpus Generate(Random random, bool heldOut, int people = 12, int cities = 6, int companies = 5, int countries = 4)
     {
-        var names = new Names(random);
+        var names = new Names(random, heldOut);
         var countryNames = Enumerable.Range(0, countries).Select(_ => names.Word(3)).ToList();
         var personNames = Enumerable.Range(0, people).Select(_ => names.Person()).ToList();
         var cityNames = Enumerable.Range(0, cities).Select(_ => names.Word(2)).ToList();
@@ -34,6 +37,11 @@ public sealed record Corpus([property: JsonPropertyName("pages")] IReadOnlyList<
     }
 
     public Page Get(string title) => Pages.Single(p => p.Title == title);
+
+    /// <summary>Every entity name in the corpus, for checks that two corpora share none.</summary>
+    public IEnumerable<string> Names() => Pages.Select(p => p.Title);
+
+    public string ToJson() => JsonSerializer.Serialize(this);
 }
 
 /// <summary>One entity page: a title, its kind and its facts; <see cref="Text"/> is what `search()` shows.</summary>

@@ -1,11 +1,14 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace AgentOps.Workers.Environments.Tools;
 
 /// <summary>
-/// The simulated business behind the `tools` environment (LAM SIMULATOR): customers, products, orders and
-/// calendar events, generated from a seed. C# computes ground truth over this object; the same data is
-/// written as JSON next to the `biz` Python module the sandbox imports, so both sides see one world.
+/// The simulated business behind one `tools` task (LAM SIMULATOR): customers, products, orders and calendar
+/// events, generated from the task's own random source, so no two tasks share a world and memorising answers
+/// is no use. Held-out tasks get worlds built only from held-out names (<see cref="Names"/>). C# computes ground
+/// truth with the same tool functions the sandbox's `biz` module serves (<c>GetOrder</c> is `get_order`, ...);
+/// the episode's setup cell loads this world, as JSON, into `biz`.
 /// </summary>
 public sealed record BusinessWorld(
     [property: JsonPropertyName("customers")] IReadOnlyList<Customer> Customers,
@@ -14,14 +17,14 @@ public sealed record BusinessWorld(
     [property: JsonPropertyName("events")] IReadOnlyList<CalendarEvent> Events)
 {
     public static readonly string[] Statuses = ["pending", "shipped", "cancelled"];
-    private static readonly string[] Cities = ["Tarnby", "Velmouth", "Oskar", "Brindle", "Quell", "Marrow"];
     private static readonly string[] Goods = ["lamp", "chair", "kettle", "drill", "scarf", "clock", "mug", "radio", "tent", "bike"];
 
-    public static BusinessWorld Generate(Random random, int customers = 20, int products = 30, int orders = 60, int events = 40)
+    public static BusinessWorld Generate(Random random, bool heldOut, int customers = 8, int products = 10, int orders = 20, int events = 12)
     {
-        var names = new Names(random);
+        var names = new Names(random, heldOut);
+        var cities = Enumerable.Range(0, 4).Select(_ => names.Word(2)).ToList();
         var cs = Enumerable.Range(1, customers)
-            .Select(i => new Customer($"C{i}", names.Person(), Cities[random.Next(Cities.Length)])).ToList();
+            .Select(i => new Customer($"C{i}", names.Person(), cities[random.Next(cities.Count)])).ToList();
         var ps = Enumerable.Range(1, products)
             .Select(i => new Product($"P{i}", $"{names.Word(1).ToLowerInvariant()} {Goods[random.Next(Goods.Length)]}",
                 random.Next(2, 200), random.Next(0, 500))).ToList();
@@ -37,13 +40,21 @@ public sealed record BusinessWorld(
         return new BusinessWorld(cs, ps, os, es);
     }
 
-    public Order Order(string id) => Orders.Single(o => o.Id == id);
-    public Customer Customer(string id) => Customers.Single(c => c.Id == id);
-    public Customer CustomerNamed(string name) => Customers.Single(c => c.Name == name);
-    public Product Product(string sku) => Products.Single(p => p.Sku == sku);
-    public IEnumerable<Order> OrdersOf(string customerId, string? status = null) =>
-        Orders.Where(o => o.CustomerId == customerId && (status is null || o.Status == status));
-    public IEnumerable<CalendarEvent> EventsOn(string date) => Events.Where(e => e.Date == date);
+    /// <summary>Every name in the world (people, cities, products, meetings), for checks that two worlds share none.</summary>
+    public IEnumerable<string> Names() =>
+        Customers.SelectMany(c => new[] { c.Name, c.City }).Concat(Products.Select(p => p.Name)).Concat(Events.Select(e => e.Title));
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    // The tools, as `biz` defines them.
+    public Order GetOrder(string id) => Orders.Single(o => o.Id == id);
+    public Customer GetCustomer(string id) => Customers.Single(c => c.Id == id);
+    public Customer FindCustomer(string name) => Customers.Single(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
+    public Product GetProduct(string sku) => Products.Single(p => p.Sku == sku);
+    public Product FindProduct(string name) => Products.Single(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+    public IReadOnlyList<Order> ListOrders(string customerId, string? status = null) =>
+        Orders.Where(o => o.CustomerId == customerId && (status is null || o.Status == status)).ToList();
+    public IReadOnlyList<CalendarEvent> ListEvents(string date) => Events.Where(e => e.Date == date).ToList();
 }
 
 public sealed record Customer(

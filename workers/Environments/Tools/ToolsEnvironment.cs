@@ -5,48 +5,53 @@ using AgentOps.Workers.Sandbox;
 namespace AgentOps.Workers.Environments.Tools;
 
 /// <summary>
-/// LAM SIMULATOR: task queries from templates with slots; each template's ground truth is computed by a
-/// fixed tool sequence in C# over the same <see cref="BusinessWorld"/> the sandbox's `biz` module serves.
-/// Tool errors become online feedback ("get_order: missing argument order_id", "unknown tool get_ordr").
+/// LAM SIMULATOR: task queries from templates (<see cref="ToolTemplates"/>) whose slots are sampled from a world
+/// generated for the task alone (<see cref="BusinessWorld"/>), asked in one of several paraphrases; the template's
+/// fixed tool sequence computes the ground truth in C# over the same world the sandbox's `biz` module serves (the
+/// task's setup cell loads it). Demonstrations follow one of the template's solutions at random. Held-out tasks
+/// have held-out worlds and held-out question texts (<see cref="HeldOutPartition"/>). Tool errors become online
+/// feedback ("get_order: missing argument order_id", "unknown tool get_ordr").
 /// </summary>
-public sealed partial class ToolsEnvironment(BusinessWorld world) : IEnvironment
+public sealed partial class ToolsEnvironment(ToolsSettings settings) : IEnvironment
 {
     /// <summary>The functions `biz` exports; a NameError on anything else is reported as an unknown tool.</summary>
-    public static readonly string[] ToolNames = ["get_order", "list_orders", "get_customer", "find_customer", "get_product", "list_events"];
+    public static readonly string[] ToolNames = ["get_order", "list_orders", "get_customer", "find_customer", "get_product", "find_product", "list_events"];
 
-    public BusinessWorld World => world;
+    private readonly IReadOnlyList<ToolTemplate> _templates =
+        ToolTemplates.All.Where(t => t.Tools >= settings.MinTools && t.Tools <= settings.MaxTools).ToList();
+
+    public ToolsEnvironment(EnvironmentOptions options) : this(EnvironmentSettings.Parse(options, ToolsSettings.Read)) { }
 
     public string Name => "tools";
 
-    public EnvTask Generate(Random random, string id)
+    /// <summary>The templates this environment's settings select, by name.</summary>
+    public IReadOnlyList<string> Templates => _templates.Select(t => t.Name).ToList();
+
+    public EnvTask Generate(Random random, string id) => Generate(random, id, "train");
+
+    public EnvTask Generate(Random random, string id, string split)
     {
-        var template = random.Next(5);
-        var order = world.Orders[random.Next(world.Orders.Count)];
-        var customer = world.Customers[random.Next(world.Customers.Count)];
-        var date = world.Events[random.Next(world.Events.Count)].Date;
-        // Two cells where the tool sequence has two steps (notebook state carries the first result), so each
-        // action stays under maxNewTokens (96 bytes by default).
-        const string Import = "from biz import *\n";
-        var (question, answer, cells) = template switch
+        var world = BusinessWorld.Generate(random, HeldOutPartition.IsEval(split));
+        var (template, question, query) = HeldOutPartition.Draw(random, split, r => Query(world, r), q => q.Question,
+            $"tools {split} question ({settings.MinTools}-{settings.MaxTools} tools)");
+        var cells = query.Solutions[random.Next(query.Solutions.Count)];
+        return new EnvTask(id, Name, question, query.Answer, cells,
+            Data: new Dictionary<string, string>
+            {
+                ["template"] = template.Name,
+                ["tools"] = template.Tools.ToString(CultureInfo.InvariantCulture),
+            },
+            Setup: WorldSetup.Cell("biz", world.ToJson()));
+    }
+
+    private (ToolTemplate Template, string Question, ToolQuery Query) Query(BusinessWorld world, Random random)
+    {
+        for (var i = 0; i < HeldOutPartition.MaxDraws; i++)
         {
-            0 => ($"units in stock of the product in order {order.Id}?",
-                world.Product(world.Order(order.Id).Sku).Stock.ToString(CultureInfo.InvariantCulture),
-                new[] { $"{Import}o=get_order('{order.Id}')\nprint(o['sku'])", "print(get_product(o['sku'])['stock'])" }),
-            1 => ($"city of the customer of order {order.Id}?",
-                world.Customer(world.Order(order.Id).CustomerId).City,
-                new[] { $"{Import}o=get_order('{order.Id}')\nprint(o['customer_id'])", "print(get_customer(o['customer_id'])['city'])" }),
-            2 => ($"how many orders has {customer.Name} placed?",
-                world.OrdersOf(world.CustomerNamed(customer.Name).Id).Count().ToString(CultureInfo.InvariantCulture),
-                new[] { $"{Import}c=find_customer('{customer.Name}')\nprint(c['id'])", "print(len(list_orders(c['id'])))" }),
-            3 => ($"how many meetings on {date}?",
-                world.EventsOn(date).Count().ToString(CultureInfo.InvariantCulture),
-                new[] { $"{Import}print(len(list_events('{date}')))" }),
-            _ => ($"total spent by {customer.Name} on shipped orders?",
-                world.OrdersOf(world.CustomerNamed(customer.Name).Id, "shipped").Sum(o => o.Total).ToString(CultureInfo.InvariantCulture),
-                new[] { $"{Import}c=find_customer('{customer.Name}')\nprint(c['id'])", "print(sum(o['total'] for o in list_orders(c['id'],'shipped')))" }),
-        };
-        return new EnvTask(id, Name, question, answer, cells,
-            Data: new Dictionary<string, string> { ["template"] = template.ToString(CultureInfo.InvariantCulture) });
+            var template = _templates[random.Next(_templates.Count)];
+            if (template.Sample(world, random) is { } query) return (template, query.Phrasings[random.Next(query.Phrasings.Count)], query);
+        }
+        throw new ArgumentException($"tools: no template of {settings.MinTools}-{settings.MaxTools} tools fits this world in {HeldOutPartition.MaxDraws} draws");
     }
 
     public Task<Verdict> VerifyAsync(EnvTask task, string answer, ISandbox sandbox, CancellationToken cancellationToken = default)
