@@ -94,6 +94,31 @@ public sealed class ManifestValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_setting_its_environment_does_not_read_is_exit_2_naming_its_path()
+    {
+        var (code, err) = await RunWith("name: arithmetic, ", "name: arithmetic, settings: { minOps: \"2\", maxOp: \"3\" }, ");
+        Assert.Equal(2, code);
+        Assert.Equal(["  spec.environment.settings.maxOp: unknown setting for environment \"arithmetic\" (did you mean \"maxOps\"?); " +
+            "its settings: minOps, maxOps, sftMinOps, sftMaxOps, evalMinOps, evalMaxOps, maxOperand"], ErrorLines(err));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "run")), "nothing is started for an invalid manifest");
+    }
+
+    [Fact]
+    public async Task Held_out_tasks_the_settings_cannot_supply_are_exit_2_before_anything_starts()
+    {
+        // One operation on operands 2..10 leaves about 30 held-out expressions; the manifest asks for 10, the flag for 100.
+        var file = _dir.File("run.yaml", Valid.Replace("name: arithmetic, ", "name: arithmetic, settings: { minOps: \"1\", maxOps: \"1\", maxOperand: \"10\" }, "));
+        var (code, _, err) = await Agentops("run", file, "--run-dir", Path.Combine(_dir.Path, "run"), "--eval-tasks", "100");
+        Assert.Equal(2, code);
+        Assert.Contains("spec.environment.eval.tasks: 100 distinct held-out tasks wanted, but arithmetic with settings (maxOperand=10, maxOps=1, minOps=1) gave only ", err);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "run")), "nothing is started for an invalid manifest");
+        var bad = _dir.File("bad.yaml", Valid.Replace("name: arithmetic, ", "name: arithmetic, settings: { maxOperand: \"5\" }, "));
+        (code, _, err) = await Agentops("run", bad, "--run-dir", Path.Combine(_dir.Path, "run"));
+        Assert.Equal(2, code);
+        Assert.Contains("spec.environment.settings.maxOperand: must be at least 10, got 5", err);
+    }
+
+    [Fact]
     public async Task Resume_without_a_checkpoint_is_exit_2_naming_the_missing_folder()
     {
         var file = _dir.File("run.yaml", Valid);

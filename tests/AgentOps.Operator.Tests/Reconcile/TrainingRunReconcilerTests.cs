@@ -117,7 +117,7 @@ public class TrainingRunReconcilerTests
 
         // Fixing the spec (a new generation) makes it valid again: level-triggered.
         await h.Client.MergePatchAsync(ResourceType.TrainingRun, Ns, "bad", JsonNode.Parse("""
-            {"spec":{"environment":{"name":"tools"},"algorithm":{"groupSize":4}}}
+            {"spec":{"environment":{"name":"arithmetic"},"algorithm":{"groupSize":4}}}
             """)!.AsObject(), default);
         var fixedRun = await h.WaitForAsync(ResourceType.TrainingRun, Ns, "bad", o => Phase(o, "Running"));
         Assert.Equal(2, (long?)fixedRun["status"]!["observedGeneration"]);
