@@ -37,11 +37,14 @@ public sealed record EnvironmentSpec
     [Bounds(1, 1024)] public int TasksPerStep { get; init; } = 8;
     /// <summary>False: text-only answers (the ReTool comparison).</summary>
     public bool Interpreter { get; init; } = true;
-    /// <summary>Environment-specific generator knobs.</summary>
+    /// <summary>Environment-specific generator knobs; only the keys the environment reads
+    /// (<see cref="EnvironmentSettingsSchema"/>), any other is a manifest error.</summary>
     public Dictionary<string, string> Settings { get; init; } = [];
     public EvalSpec Eval { get; init; } = new();
 }
 
+/// <summary>The held-out tasks: <see cref="Tasks"/> distinct tasks from the eval seed's own stream, none of them (nor
+/// their worlds) ever a training task; an environment whose settings leave fewer refuses the run at start.</summary>
 public sealed record EvalSpec
 {
     [Bounds(1, 100000)] public int Tasks { get; init; } = 200;
@@ -154,8 +157,11 @@ public sealed record CheckpointSpec
     [Bounds(1, 1000)] public int Keep { get; init; } = 3;
 }
 
+/// <summary>LAM SIMULATOR's export: the policy's own RL episodes (never scripted demonstrations, never held-out
+/// episodes) that were answered, well-formed and rewarded at least <see cref="MinReward"/>, as chat JSONL.</summary>
 public sealed record ExportSpec
 {
+    /// <summary>Write the export: RUN_DIR/sft.jsonl under <c>agentops run</c>; executors write it with <c>--export-dir DIR</c>.</summary>
     public bool SftJsonl { get; init; }
     [Bounds(-1000000, 1000000)] public double MinReward { get; init; } = 1.0;
 }
