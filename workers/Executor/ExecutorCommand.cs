@@ -63,7 +63,7 @@ public static class ExecutorCommand
         // Eval measures the policy greedily (temperature 0), as the held-out numbers in reports assume.
         var agent = cl.Split == "eval" ? ManifestMapping.Agent(run) with { Temperature = 0 } : ManifestMapping.Agent(run);
         var settings = new ExecutorSettings(run.Metadata.Name, executor, envOptions, agent, cl.Split, cl.Episodes,
-            run.Spec.Algorithm.GroupSize, concurrency, cl.RecoverRate);
+            run.Spec.Algorithm.GroupSize, concurrency, cl.RecoverRate, Incarnation: time.GetUtcNow().ToUnixTimeMilliseconds().ToString("x", System.Globalization.CultureInfo.InvariantCulture));
         settings.Validate();
 
         using var metrics = new ExecutorMetrics();

@@ -173,7 +173,7 @@ public sealed class ExecutorService(
         var index = Interlocked.Increment(ref _taskCounter) - 1;
         var streamSeed = settings.Environment.Seed ^ StableHash(settings.Executor);
         var task = env.Generate(TaskSeeds.ForSplit(streamSeed, split, index), $"{env.Name}-{settings.Environment.Seed}-{settings.Executor}-{index}", split);
-        var group = $"{settings.Executor}-g{Interlocked.Increment(ref _groupCounter) - 1}";
+        var group = $"{settings.IdPrefix}-g{Interlocked.Increment(ref _groupCounter) - 1}";
         for (var k = 0; k < size; k++)
         {
             var episode = NextEpisode(split);
@@ -181,7 +181,7 @@ public sealed class ExecutorService(
         }
     }
 
-    private string NextEpisode(string split) => $"{settings.Executor}-{split}-{Interlocked.Increment(ref _episodeCounter) - 1}";
+    private string NextEpisode(string split) => $"{settings.IdPrefix}-{split}-{Interlocked.Increment(ref _episodeCounter) - 1}";
 
     private static long StableHash(string s) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(s)), 0) & long.MaxValue;
 }

@@ -12,6 +12,9 @@ namespace AgentOps.Workers.Executor;
 /// <param name="Concurrency">Episodes in flight at once, one sandbox each.</param>
 /// <param name="RecoverRate">Fraction of scripted demonstrations that first make a mistake and recover.</param>
 /// <param name="PhasePoll">How often Policy.Info is asked for the phase.</param>
+/// <param name="Incarnation">Tells this process from an earlier one of the same executor name (a restart): part of episode
+/// and group ids, so a restarted executor's trajectories are not dropped as duplicates of its predecessor's (ids are
+/// deterministic, for idempotent pushes) and its groups are not merged with theirs. "" in tests that want fixed ids.</param>
 public sealed record ExecutorSettings(
     string RunId,
     string Executor,
@@ -22,8 +25,12 @@ public sealed record ExecutorSettings(
     int GroupSize = 8,
     int Concurrency = 2,
     double RecoverRate = 0.25,
-    TimeSpan? PhasePoll = null)
+    TimeSpan? PhasePoll = null,
+    string Incarnation = "")
 {
+    /// <summary>What episode and group ids start with: the executor, and its incarnation when there is one.</summary>
+    public string IdPrefix => Incarnation.Length == 0 ? Executor : $"{Executor}.{Incarnation}";
+
     public TimeSpan PhasePollOrDefault => PhasePoll ?? TimeSpan.FromSeconds(2);
 
     public void Validate()

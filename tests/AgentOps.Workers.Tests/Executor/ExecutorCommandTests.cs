@@ -160,6 +160,27 @@ public sealed class ExecutorCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_restarted_executor_of_the_same_name_gets_new_trajectory_and_group_ids()
+    {
+        // Ids are deterministic (a retried push keeps its id); a restart must not reuse its predecessor's, or the
+        // trainer would drop its episodes as duplicates and merge its groups with the old ones.
+        var ids = new List<HashSet<string>>();
+        for (var incarnation = 0; incarnation < 2; incarnation++)
+        {
+            await using var trainer = await TrainerPeer.StartAsync("rl", "done");
+            var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--policy", trainer.Address, "--gateway", trainer.Address,
+                "--executor", "ex-r", "--tools-dir", Path.Combine(_dir, "tools")]);
+            await ExecutorCommand.RunAsync(cl, Manifest("arithmetic"), NullLoggerFactory.Instance, TimeProvider.System, Timeout());
+            var received = trainer.Ingest.Received.ToList();
+            Assert.NotEmpty(received);
+            Assert.All(received, t => Assert.StartsWith("ex-r.", t.GroupId));
+            ids.Add(received.SelectMany(t => new[] { t.TrajectoryId, t.GroupId, t.EpisodeId }).ToHashSet());
+            await Task.Delay(5);
+        }
+        Assert.Empty(ids[0].Intersect(ids[1]));
+    }
+
+    [Fact]
     public async Task A_sandbox_that_cannot_start_is_reported_as_infra_start_failure()
     {
         var results = Path.Combine(_dir, "r.jsonl");
