@@ -17,8 +17,6 @@ public static class HeldOutPartition
     /// <summary>Draws a generator may spend looking for a text on its side before it gives up.</summary>
     public const int MaxDraws = 10_000;
 
-    public static readonly string[] Splits = ["sft", "train", "eval"];
-
     public static bool IsHeldOut(string text) => Hash(text) % Buckets == 0;
 
     /// <summary>True when <paramref name="text"/> lies on <paramref name="split"/>'s side of the line.</summary>

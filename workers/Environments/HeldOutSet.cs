@@ -23,7 +23,7 @@ public static class HeldOutSet
             {
                 task = environment.Generate(TaskSeeds.ForSplit(evalSeed, "eval", i), $"{environment.Name}-eval{evalSeed}-{tasks.Count}", "eval");
             }
-            catch (ArgumentException e) when (tasks.Count < count)
+            catch (ArgumentException e)
             {
                 throw TooFew(environment.Name, count, tasks.Count, e.Message, settings);
             }

@@ -26,7 +26,4 @@ internal sealed class Names(Random random, bool heldOut)
 
     /// <summary>A first name of one syllable and a family name of two (at most 19 characters, so tool calls fit one action).</summary>
     public string Person() => $"{Word(1)} {Word(2)}";
-
-    /// <summary>Every word a world's names are made of, for checks that two worlds share none.</summary>
-    public static IEnumerable<string> WordsOf(string name) => name.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }

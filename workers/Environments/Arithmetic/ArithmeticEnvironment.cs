@@ -14,8 +14,6 @@ public sealed class ArithmeticEnvironment(ArithmeticSettings settings) : IEnviro
 {
     public ArithmeticEnvironment(EnvironmentOptions options) : this(EnvironmentSettings.Parse(options, ArithmeticSettings.Read)) { }
 
-    public ArithmeticSettings Settings => settings;
-
     public string Name => "arithmetic";
 
     public EnvTask Generate(Random random, string id) => Generate(random, id, "train");

@@ -18,8 +18,6 @@ public sealed class MultihopQaEnvironment(MultihopSettings settings) : IEnvironm
 
     public MultihopQaEnvironment(EnvironmentOptions options) : this(EnvironmentSettings.Parse(options, MultihopSettings.Read)) { }
 
-    public MultihopSettings Settings => settings;
-
     public string Name => "multihop-qa";
 
     public EnvTask Generate(Random random, string id) => Generate(random, id, "train");

@@ -24,9 +24,6 @@ public sealed partial class ToolsEnvironment(ToolsSettings settings) : IEnvironm
 
     public string Name => "tools";
 
-    /// <summary>The templates this environment's settings select, by name.</summary>
-    public IReadOnlyList<string> Templates => _templates.Select(t => t.Name).ToList();
-
     public EnvTask Generate(Random random, string id) => Generate(random, id, "train");
 
     public EnvTask Generate(Random random, string id, string split)
