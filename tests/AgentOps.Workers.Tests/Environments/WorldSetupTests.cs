@@ -9,11 +9,11 @@ using AgentOps.Workers.Tests.Sandbox;
 namespace AgentOps.Workers.Tests.Environments;
 
 /// <summary>
-/// A task's own world reaches the tool module through its setup cell, in the real pooled sandbox: the scripted
+/// A task's own world reaches the tool module through its setup cell, in the real pooled sandbox (process and gVisor): the scripted
 /// reference solves the task over that world, the recycle after it stays a cheap soft reset, and the next episode
 /// in the same container starts with no world loaded (nothing of one task's world leaks into the next).
 /// </summary>
-public sealed class WorldSetupTests : IAsyncLifetime
+public abstract class WorldSetupTests(string runtime) : IAsyncLifetime
 {
     private readonly string _tools = Directory.CreateTempSubdirectory("agentops-setup-tools-").FullName;
     private SandboxHarness _harness = null!;
@@ -22,7 +22,7 @@ public sealed class WorldSetupTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         ToolsFolder.Write(_tools);
-        _harness = new SandboxHarness("process", toolsDir: _tools);
+        _harness = new SandboxHarness(runtime, toolsDir: _tools);
         _pool = new SandboxPool(_harness.Factory, warm: 0, _harness.LoggerFactory);
         return Task.CompletedTask;
     }
@@ -66,3 +66,8 @@ public sealed class WorldSetupTests : IAsyncLifetime
         }
     }
 }
+
+public sealed class ProcessWorldSetupTests() : WorldSetupTests("process");
+
+[Collection(SandboxCollection.Name)]
+public sealed class GvisorWorldSetupTests() : WorldSetupTests("gvisor");
