@@ -6,6 +6,7 @@ namespace AgentOps.Operator.Tests.Local;
 // `agentops run` end to end through every real part: the CLI binary, the supervisor's local processes, our
 // gRPC transport, the trainer on libtorch, the executors' process sandboxes (real python REPL), the
 // in-process queue and Redis (a redis-server the CLI starts), checkpoints, resume, eval and the report.
+[Collection(AgentopsRunCollection.Name)]
 public sealed class EndToEndTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -19,7 +19,9 @@ public sealed class ManifestValidationTests : IDisposable
           sandbox: { runtime: process, replicas: 1 }
         """;
 
-    internal static async Task<(int Code, string Out, string Err)> Agentops(params string[] args)
+    internal static Task<(int Code, string Out, string Err)> Agentops(params string[] args) => Agentops(TimeSpan.FromSeconds(120), args);
+
+    internal static async Task<(int Code, string Out, string Err)> Agentops(TimeSpan limit, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "agentops.dll"));
@@ -27,7 +29,7 @@ public sealed class ManifestValidationTests : IDisposable
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var timeout = new CancellationTokenSource(limit);
         try { await p.WaitForExitAsync(timeout.Token); }
         catch (OperationCanceledException) { p.Kill(entireProcessTree: true); throw; }
         return (p.ExitCode, await stdout, await stderr);
