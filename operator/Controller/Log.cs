@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 122, Level = LogLevel.Debug, Message = "leader election: lease {Lease} is held by {Holder}")]
     public static partial void LeaseHeld(ILogger logger, string lease, string holder);
+
+    [LoggerMessage(EventId = 123, Level = LogLevel.Information, Message = "leader election: {Identity} released lease {Lease}")]
+    public static partial void LeaseReleased(ILogger logger, string identity, string lease);
+
+    [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "leader election: lease {Lease}: {Error}")]
+    public static partial void LeaseError(ILogger logger, string lease, string error);
 }

@@ -16,7 +16,7 @@ public sealed record OperatorHostOptions
     public ReconcileOptions Reconcile { get; init; } = new();
     public int Seed { get; init; } = 1;
     /// <summary>Names this replica in events and the leader lease.</summary>
-    public string Identity { get; init; } = Environment.MachineName;
+    public string Identity { get; init; } = LeaderIdentity.Default();
 }
 
 /// <summary>
