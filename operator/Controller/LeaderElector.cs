@@ -147,7 +147,7 @@ public sealed class LeaderElector(KubeClient client, LeaderElectionOptions optio
             if (lease?.Spec?.HolderIdentity != options.Identity) return;
             lease.Spec.HolderIdentity = "";
             lease.Spec.LeaseDurationSeconds = 1;
-            lease.Spec.RenewTime = time.GetUtcNow().UtcDateTime;
+            lease.Spec.RenewTime = KubeTime.Micro(time.GetUtcNow());
             await client.Api.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, options.LeaseName, options.LeaseNamespace, cancellationToken: timeout.Token);
             Log.LeaseReleased(logger, options.Identity, options.LeaseName);
         }
@@ -173,8 +173,8 @@ public sealed class LeaderElector(KubeClient client, LeaderElectionOptions optio
     {
         HolderIdentity = options.Identity,
         LeaseDurationSeconds = (int)options.LeaseDuration.TotalSeconds,
-        AcquireTime = acquireTime.UtcDateTime,
-        RenewTime = now.UtcDateTime,
+        AcquireTime = KubeTime.Micro(acquireTime),
+        RenewTime = KubeTime.Micro(now),
         LeaseTransitions = transitions,
     };
 }

@@ -24,7 +24,7 @@ public sealed class EventRecorder(KubeClient client, TimeProvider time, string r
                 Name = $"{regarding.Name()}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref _sequence):x4}",
                 NamespaceProperty = regarding.Namespace(),
             },
-            EventTime = now.UtcDateTime,
+            EventTime = KubeTime.Micro(now),
             ReportingController = ReportingController,
             // The API server limits reportingInstance to 128 characters.
             ReportingInstance = reportingInstance.Length > 128 ? reportingInstance[..128] : reportingInstance,

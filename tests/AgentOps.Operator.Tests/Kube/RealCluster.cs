@@ -20,6 +20,12 @@ public static class RealCluster
         {
             foreach (var file in Directory.GetFiles(RepoPaths.Of("crds"), "*.yaml").Order())
                 await ManifestInstaller.ApplyCrdsAsync(api, File.ReadAllText(file));
+            // The chart's RuntimeClass (runtimeClass.create=true): executor pods name it, and the RuntimeClass admission
+            // plugin refuses pods whose class does not exist.
+            await api.NodeV1.CreateRuntimeClassAsync(new k8s.Models.V1RuntimeClass
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = "gvisor" }, Handler = "runsc",
+            });
         });
     }
 
