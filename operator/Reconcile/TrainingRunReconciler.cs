@@ -20,7 +20,11 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken ct)
     {
         var current = ctx.View.Get(ResourceType.TrainingRun, key.Namespace, key.Name);
-        if (current is null) return ReconcileResult.Done; // gone: its children are garbage-collected through ownerReferences
+        if (current is null)
+        {
+            ctx.ProgressPolls.Forget(key);
+            return ReconcileResult.Done; // gone: its children are garbage-collected through ownerReferences
+        }
 
         var parsed = Manifests.ParseTrainingRun(current.ToJsonString(), rejectUnknownFields: false);
         var previous = current["status"] is JsonObject s ? s.Deserialize<TrainingRunStatus>(Manifests.Json) : null;
@@ -53,7 +57,9 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
         var poolName = run.Spec.Sandbox.PoolRef.Length > 0 ? run.Spec.Sandbox.PoolRef : Names.InlinePool(name);
         var trainer = ctx.View.Get(ResourceType.Deployment, ns, Names.Trainer(name));
         var readyTrainer = (int?)trainer?["status"]?["readyReplicas"] > 0;
-        var progress = readyTrainer && previous?.Phase is not ("Succeeded" or "Failed") ? await ctx.Progress.GetAsync(ns, name, ct) : null;
+        // Progress is read at most once per poll interval, not on every reconcile a child's watch event causes.
+        var progress = readyTrainer && previous?.Phase is not ("Succeeded" or "Failed") && ctx.ProgressPolls.TryBook(key)
+            ? await ctx.Progress.GetAsync(ns, name, ct) : null;
         var status = TrainingRunStatusComputer.Compute(new TrainingRunObservation
         {
             Generation = current.Generation(),
@@ -76,7 +82,7 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
                 $"phase {previous?.Phase ?? "(none)"} -> {status.Phase}: {ready?.Message}", ct);
         }
         // Progress is not a watch event: poll the trainer while the run is live.
-        return status.Phase is "Pending" or "Running" ? ReconcileResult.After(ctx.Options.ProgressPollInterval) : ReconcileResult.Done;
+        return status.Phase is "Pending" or "Running" ? ReconcileResult.After(ctx.ProgressPolls.Until(key)) : ReconcileResult.Done;
     }
 
     private async Task EnsureChildrenAsync(JsonObject current, TrainingRun run, CancellationToken ct)

@@ -47,11 +47,33 @@ public sealed class OperatorHarness : IAsyncDisposable
     public LocalRedisServer? Redis { get; private set; }
     public OperatorHost Host { get; private set; } = null!;
     public OperatorMetrics Metrics { get; } = new();
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private long _runReconciles, _poolReconciles;
+
+    /// <summary>TrainingRun reconciles this harness's operator ran.</summary>
+    public long RunReconciles => Interlocked.Read(ref _runReconciles);
+    /// <summary>SandboxPool reconciles this harness's operator ran.</summary>
+    public long PoolReconciles => Interlocked.Read(ref _poolReconciles);
+
+    private void CountReconciles()
+    {
+        _listener.InstrumentPublished = (i, l) =>
+        {
+            if (ReferenceEquals(i.Meter, Metrics.Meter) && i.Name == "agentops_operator_reconcile_total") l.EnableMeasurementEvents(i);
+        };
+        _listener.SetMeasurementEventCallback<long>((_, v, tags, _) =>
+        {
+            foreach (var t in tags)
+                if (t.Key == "kind") Interlocked.Add(ref (string?)t.Value == ApiConstants.TrainingRunKind ? ref _runReconciles : ref _poolReconciles, v);
+        });
+        _listener.Start();
+    }
 
     public static async Task<OperatorHarness> StartAsync(HarnessOptions? options = null, string prefix = "t")
     {
         options ??= new HarnessOptions();
         var h = new OperatorHarness();
+        h.CountReconciles();
         h.Plane = await RealCluster.PlaneAsync();
         h.Ns = await RealCluster.NamespaceAsync(prefix);
         h.Client = new KubeClient(h.Plane.Config());
@@ -147,6 +169,7 @@ public sealed class OperatorHarness : IAsyncDisposable
         _cleaner.Dispose();
         _http.Dispose();
         Redis?.Dispose();
+        _listener.Dispose();
         Metrics.Dispose();
     }
 }
