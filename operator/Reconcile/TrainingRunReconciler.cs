@@ -111,6 +111,35 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
         }, ct);
     }
 
+    /// <summary>
+    /// DEL of the run's stream, one bounded attempt. A failure is retried with backoff (thrown) until
+    /// StreamCleanupTimeout after the deletion began; then the run goes without it and a warning event says which
+    /// stream on which Redis is left (issue 20, bug 6). True when the stream was deleted.
+    /// </summary>
+    private async Task<bool> TryDeleteStreamAsync(JsonObject current, string url, CancellationToken ct)
+    {
+        var stream = Names.Stream(current.Name());
+        try
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attempt.CancelAfter(ctx.Options.StreamCleanupAttemptTimeout);
+            await ctx.StreamCleaner.DeleteStreamAsync(url, current.Name(), attempt.Token);
+            return true;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is not KubeApiException)
+        {
+            var since = DateTimeOffset.Parse((string)current.Metadata()["deletionTimestamp"]!, System.Globalization.CultureInfo.InvariantCulture);
+            var deadline = since + ctx.Options.StreamCleanupTimeout;
+            if (ctx.Time.GetUtcNow() < deadline)
+                throw new StreamCleanupException($"deleting Redis stream {stream} at {url} failed ({e.GetType().Name}: {e.Message}); " +
+                    $"retrying until {deadline:u}, then the run is deleted without it", e);
+            await ctx.Events.RecordAsync(current, "Warning", "StreamNotDeleted", "Finalize",
+                $"gave up deleting Redis stream {stream} at {url} after {ctx.Options.StreamCleanupTimeout.TotalSeconds:0} s ({e.Message}); " +
+                "delete it by hand (DEL) if that Redis comes back", ct);
+            return false;
+        }
+    }
+
     private async Task FinalizeAsync(JsonObject current, TrainingRun? run, CancellationToken ct)
     {
         if (!current.Finalizers().Contains(Names.StreamFinalizer)) return;
@@ -122,8 +151,8 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
         if (run is not null && (!ownRedis || redisReady))
         {
             var url = TrainingRunChildren.RedisUrl(name, ns, run, ctx.Options);
-            await ctx.StreamCleaner.DeleteStreamAsync(url, name, ct);
-            await ctx.Events.RecordAsync(current, "Normal", "StreamDeleted", "Finalize", $"deleted Redis stream {Names.Stream(name)}", ct);
+            if (await TryDeleteStreamAsync(current, url, ct))
+                await ctx.Events.RecordAsync(current, "Normal", "StreamDeleted", "Finalize", $"deleted Redis stream {Names.Stream(name)}", ct);
         }
         var remaining = new JsonArray(current.Finalizers().Where(f => f != Names.StreamFinalizer).Select(f => (JsonNode?)f).ToArray());
         await ctx.Client.MergePatchAsync(ResourceType.TrainingRun, ns, name, new JsonObject
