@@ -77,6 +77,11 @@ public sealed class OperatorBench : IBench
 
     private static string Team(int i) => $"team-{i}";
 
+    /// <summary>AGENTOPS_BENCH_LOG=1: the operator's warnings on stderr (what went wrong when a run does not converge).</summary>
+    private static readonly ILoggerFactory Loggers = Environment.GetEnvironmentVariable("AGENTOPS_BENCH_LOG") == "1"
+        ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning))
+        : NullLoggerFactory.Instance;
+
     private async Task ConvergeAsync(BenchTable table, string server, KubeClient client, int runs, long baseline, Func<Task<long>>? writes,
         Task? kubelet, Func<long> controlPlaneBytes, string note)
     {
@@ -98,7 +103,7 @@ public sealed class OperatorBench : IBench
             Identity = "bench", TrainingRunWorkers = 4, SandboxPoolWorkers = 4,
             Reconcile = new ReconcileOptions { ProgressPollInterval = TimeSpan.FromMinutes(10) },
         }, new HttpTrainerProgressSource(http, (ns, run) => new Uri(status.Url, $"/status/{ns}/{run}")), cleaner,
-            TimeProvider.System, NullLoggerFactory.Instance, metrics);
+            TimeProvider.System, Loggers, metrics);
         using var stop = new CancellationTokenSource();
         var running = host.RunAsync(stop.Token);
         await host.Synced;

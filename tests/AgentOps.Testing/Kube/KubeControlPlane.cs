@@ -95,7 +95,9 @@ public sealed class KubeControlPlane : IAsyncDisposable
             $"--tls-cert-file={d}/apiserver.crt", $"--tls-private-key-file={d}/apiserver.key", $"--client-ca-file={d}/ca.crt",
             "--service-account-issuer=https://kubernetes.default.svc", $"--service-account-key-file={d}/sa.pub",
             $"--service-account-signing-key-file={d}/sa.key", $"--token-auth-file={d}/tokens.csv",
-            "--authorization-mode=RBAC", "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
+            "--authorization-mode=RBAC", "--allow-privileged=true",
+            // Three Services per run: a /24 is full after 84 runs ("failed to allocate a serviceIP: range is full").
+            "--service-cluster-ip-range=10.0.0.0/16",
             // The chart's RBAC must hold where clusters enforce who may set blockOwnerDeletion (issue 20, bug 8).
             "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
             "--disable-admission-plugins=ServiceAccount", "--endpoint-reconciler-type=none", "--enable-priority-and-fairness=false");
