@@ -119,7 +119,7 @@ public sealed class OperatorBench : IBench
             await client.CreateAsync(ResourceType.TrainingRun, JsonNode.Parse(Manifests.ToJson(run))!.AsObject(), ct);
         });
         var created = clock.Elapsed.TotalSeconds;
-        var limit = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_BENCH_CONVERGE_S"), out var l) ? l : 540);
+        var limit = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_BENCH_CONVERGE_S"), out var l) ? l : 1800);
         int runningCount;
         while ((runningCount = host.Reflector(ResourceType.TrainingRun).Cache.List().Count(r => (string?)r["status"]?["phase"] == "Running")) < runs)
         {
