@@ -3,7 +3,7 @@
 # and says what it does. Called by `make deps` (and so by `make test` and `make run`).
 set -euo pipefail
 
-packages=(redis-server redis-tools runsc python3-grpcio python3-protobuf prometheus libtorch-dev libopenblas0-openmp g++ make)
+packages=(redis-server redis-tools runsc python3-grpcio python3-protobuf prometheus libtorch-dev libopenblas0-openmp g++ make etcd-server xz-utils openssl)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
@@ -29,3 +29,7 @@ for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
     ${SUDO:-} update-alternatives --set "$alt" "$target" >/dev/null
   fi
 done
+
+# A real Kubernetes control plane for the operator's tests (scripts/k8s-assets.sh): etcd from Debian, kube-apiserver
+# and kube-controller-manager v1.28.0 unpacked from ../shared/k8s into .k8s-assets/ (envtest's KUBEBUILDER_ASSETS layout).
+bash "$(dirname "$0")/k8s-assets.sh"

@@ -15,6 +15,8 @@ public sealed record OperatorOptions
     public string? Namespace { get; init; }
     /// <summary>--metrics-port N: /metrics, /healthz, /readyz. 0 = a free port.</summary>
     public int MetricsPort { get; init; } = 8080;
+    /// <summary>--metrics-bind ADDRESS: where the metrics port listens (0.0.0.0 so Prometheus can scrape the pod; 127.0.0.1 behind a proxy).</summary>
+    public System.Net.IPAddress MetricsBind { get; init; } = System.Net.IPAddress.Any;
     /// <summary>--leader-elect (default true): Lease agentops-operator in --leader-election-namespace.</summary>
     public bool LeaderElect { get; init; } = true;
     /// <summary>--leader-election-namespace NS; null = the pod's namespace (service account) or "default".</summary>
@@ -24,8 +26,8 @@ public sealed record OperatorOptions
     public string WorkerImage { get; init; } = new ReconcileOptions().WorkerImage;
     public string TrainerImage { get; init; } = new ReconcileOptions().TrainerImage;
     public string RedisImage { get; init; } = new ReconcileOptions().RedisImage;
-    /// <summary>Identity in the lease and in events; default $POD_NAME, else the host name.</summary>
-    public string Identity { get; init; } = Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName;
+    /// <summary>Identity in the lease and in events; default $POD_NAME, else host name + "_" + a UUID (unique per process).</summary>
+    public string Identity { get; init; } = LeaderIdentity.Default();
 }
 
 /// <summary>
@@ -41,8 +43,8 @@ public static class OperatorCommand
         loggers ??= LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
         var logger = loggers.CreateLogger("AgentOps.Operator");
         var time = TimeProvider.System;
-        var connection = KubeConfigLoader.Load(options.Kubeconfig, time);
-        using var client = new KubeClient(connection);
+        var config = KubeConfig.Load(options.Kubeconfig);
+        using var client = new KubeClient(config);
         using var metrics = new OperatorMetrics();
         using var cleaner = new RedisRunStreamCleaner();
         using var http = new HttpClient();
@@ -56,11 +58,11 @@ public static class OperatorCommand
             Identity = options.Identity,
         }, new HttpTrainerProgressSource(http, HttpTrainerProgressSource.InCluster(reconcile)), cleaner, time, loggers, metrics);
 
-        await using var metricsServer = new MetricsServer(new MetricsServerOptions { Port = options.MetricsPort });
+        await using var metricsServer = new MetricsServer(new MetricsServerOptions { Port = options.MetricsPort, Address = options.MetricsBind });
         metricsServer.AddReadinessCheck("informers", _ => Task.FromResult(host.Synced.IsCompletedSuccessfully
             ? ReadinessResult.Ready("caches synced") : ReadinessResult.NotReady("informer caches not synced yet (or not the leader)")));
         await metricsServer.StartAsync(cancellationToken);
-        OperatorLog.Started(logger, connection.Server.ToString(), options.Namespace ?? "(all)", metricsServer.Port);
+        OperatorLog.Started(logger, client.Server.ToString(), options.Namespace ?? "(all)", options.Identity, options.MetricsBind.ToString(), metricsServer.Port);
 
         if (!options.LeaderElect)
         {
@@ -70,7 +72,7 @@ public static class OperatorCommand
         var elector = new LeaderElector(client, new LeaderElectionOptions
         {
             LeaseName = "agentops-operator",
-            LeaseNamespace = options.LeaderElectionNamespace ?? connection.Namespace,
+            LeaseNamespace = options.LeaderElectionNamespace ?? client.DefaultNamespace,
             Identity = options.Identity,
         }, time, new Random(), metrics, logger);
         try { await elector.RunAsync(host.RunAsync, cancellationToken); }
@@ -81,6 +83,6 @@ public static class OperatorCommand
 
 internal static partial class OperatorLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "agentops operator: API server {Server}, namespace {Namespace}, metrics on port {MetricsPort}")]
-    public static partial void Started(ILogger logger, string server, string @namespace, int metricsPort);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "agentops operator: API server {Server}, namespace {Namespace}, identity {Identity}, metrics on {MetricsBind}:{MetricsPort}")]
+    public static partial void Started(ILogger logger, string server, string @namespace, string identity, string metricsBind, int metricsPort);
 }

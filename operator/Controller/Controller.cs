@@ -44,6 +44,20 @@ public sealed class Controller(IReconciler reconciler, WorkQueue<ObjectKey> queu
                 if (result.RequeueAfter is { } after) queue.AddAfter(key, after);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+            catch (KubeApiException e) when (e.IsConflict && !e.IsAlreadyExists)
+            {
+                // A write against a stale resourceVersion: routine when a cache lags a write. client-go requeues these
+                // quietly (apierrors.IsConflict); no warning, no stack trace.
+                metrics.Reconciled(reconciler.Kind, Stopwatch.GetElapsedTime(started).TotalSeconds, failed: true);
+                Log.ReconcileConflict(logger, reconciler.Kind, key.ToString(), e.ApiMessage);
+                queue.AddRateLimited(key);
+            }
+            catch (Exception e) when (e is Reconcile.StreamCleanupException)
+            {
+                metrics.Reconciled(reconciler.Kind, Stopwatch.GetElapsedTime(started).TotalSeconds, failed: true);
+                Log.ReconcileRetry(logger, reconciler.Kind, key.ToString(), e.Message);
+                queue.AddRateLimited(key);
+            }
             catch (Exception e)
             {
                 metrics.Reconciled(reconciler.Kind, Stopwatch.GetElapsedTime(started).TotalSeconds, failed: true);

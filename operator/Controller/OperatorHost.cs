@@ -16,7 +16,7 @@ public sealed record OperatorHostOptions
     public ReconcileOptions Reconcile { get; init; } = new();
     public int Seed { get; init; } = 1;
     /// <summary>Names this replica in events and the leader lease.</summary>
-    public string Identity { get; init; } = Environment.MachineName;
+    public string Identity { get; init; } = LeaderIdentity.Default();
 }
 
 /// <summary>
@@ -56,7 +56,12 @@ public sealed class OperatorHost
         _runs = new Controller(new TrainingRunReconciler(Context), RunQueue, metrics, logger);
         _pools = new Controller(new SandboxPoolReconciler(Context), PoolQueue, metrics, logger);
 
-        _reflectors[ResourceType.TrainingRun].OnChange += (_, o) => RunQueue.Add(o.Key());
+        _reflectors[ResourceType.TrainingRun].OnChange += (_, o) =>
+        {
+            RunQueue.Add(o.Key());
+            // A standalone pool (spec.trainingRun "") serves the run that references it: wake it too.
+            if ((string?)o["spec"]?["sandbox"]?["poolRef"] is { Length: > 0 } pool) PoolQueue.Add(new ObjectKey(o.Namespace(), pool));
+        };
         _reflectors[ResourceType.SandboxPool].OnChange += (_, o) =>
         {
             PoolQueue.Add(o.Key());

@@ -21,6 +21,9 @@ public sealed class OperatorMetrics : IDisposable
     private readonly ConcurrentDictionary<string, Func<int>> _queues = new();
     private volatile int _leader;
 
+    /// <summary>This instance's meter (a MeterListener in tests and the bench tells it from other operators' in the process).</summary>
+    public Meter Meter => _meter;
+
     public OperatorMetrics(IMeterFactory? factory = null)
     {
         _meter = factory?.Create(MeterName) ?? new Meter(MeterName);

@@ -14,7 +14,8 @@ public sealed class WorkQueue<T> : IDisposable where T : notnull
     private readonly HashSet<T> _dirty = [];
     private readonly HashSet<T> _processing = [];
     private readonly Dictionary<T, long> _addedAt = [];
-    private readonly HashSet<ITimer> _timers = [];
+    /// <summary>client-go delaying queue's waitingForQueue: one pending timer per key, due at the earliest time asked for.</summary>
+    private readonly Dictionary<T, (ITimer Timer, DateTimeOffset ReadyAt)> _waiting = [];
     private readonly SemaphoreSlim _available = new(0);
     private readonly IRateLimiter<T> _limiter;
     private readonly TimeProvider _time;
@@ -47,23 +48,42 @@ public sealed class WorkQueue<T> : IDisposable where T : notnull
         _available.Release();
     }
 
-    /// <summary>client-go AddAfter: a timer on the TimeProvider adds the key when due.</summary>
+    /// <summary>
+    /// client-go delayingType.AddAfter: the key is added when due. A key already waiting keeps one timer, due at the
+    /// earlier of the two times (waitingForQueue / insert: "if the entry is already in the heap, update its readyAt only
+    /// if it's earlier"), so repeated requeues of one key never pile up timers.
+    /// </summary>
     public void AddAfter(T item, TimeSpan delay)
     {
         if (delay <= TimeSpan.Zero) { Add(item); return; }
         lock (_gate)
         {
             if (_shutdown) return;
-            ITimer? timer = null;
-            timer = _time.CreateTimer(_ =>
+            var readyAt = _time.GetUtcNow() + delay;
+            if (_waiting.TryGetValue(item, out var waiting))
             {
-                lock (_gate) _timers.Remove(timer!);
-                timer!.Dispose();
-                Add(item);
-            }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timers.Add(timer);
+                if (waiting.ReadyAt <= readyAt) return;
+                waiting.Timer.Change(delay, Timeout.InfiniteTimeSpan);
+                _waiting[item] = (waiting.Timer, readyAt);
+                return;
+            }
+            var timer = _time.CreateTimer(_ => Fire(item), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _waiting[item] = (timer, readyAt);
             timer.Change(delay, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    /// <summary>Keys waiting on a timer (tests and the depth of the delaying part).</summary>
+    public int Waiting { get { lock (_gate) return _waiting.Count; } }
+
+    private void Fire(T item)
+    {
+        lock (_gate)
+        {
+            if (!_waiting.Remove(item, out var waiting)) return;
+            waiting.Timer.Dispose();
+        }
+        Add(item);
     }
 
     /// <summary>Re-queue after the rate limiter's delay (per-key exponential backoff and the overall bucket).</summary>
@@ -113,8 +133,8 @@ public sealed class WorkQueue<T> : IDisposable where T : notnull
         lock (_gate)
         {
             _shutdown = true;
-            foreach (var t in _timers) t.Dispose();
-            _timers.Clear();
+            foreach (var (timer, _) in _waiting.Values) timer.Dispose();
+            _waiting.Clear();
         }
         _available.Release(int.MaxValue / 2);
     }

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
 
 namespace AgentOps.Operator.Kube;
 
@@ -15,32 +17,32 @@ public sealed class EventRecorder(KubeClient client, TimeProvider time, string r
     public async Task RecordAsync(JsonObject regarding, string type, string reason, string action, string note, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var ev = new JsonObject
+        var ev = new Eventsv1Event
         {
-            ["apiVersion"] = "events.k8s.io/v1",
-            ["kind"] = "Event",
-            ["metadata"] = new JsonObject
+            Metadata = new V1ObjectMeta
             {
-                ["name"] = $"{regarding.Name()}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref _sequence):x4}",
-                ["namespace"] = regarding.Namespace(),
+                Name = $"{regarding.Name()}.{now.ToUnixTimeMilliseconds():x}{Interlocked.Increment(ref _sequence):x4}",
+                NamespaceProperty = regarding.Namespace(),
             },
-            ["eventTime"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"),
-            ["reportingController"] = ReportingController,
-            ["reportingInstance"] = reportingInstance,
-            ["action"] = action,
-            ["reason"] = reason,
-            ["note"] = note.Length > 1024 ? note[..1024] : note,
-            ["type"] = type,
-            ["regarding"] = new JsonObject
+            EventTime = KubeTime.Micro(now),
+            ReportingController = ReportingController,
+            // The API server limits reportingInstance to 128 characters.
+            ReportingInstance = reportingInstance.Length > 128 ? reportingInstance[..128] : reportingInstance,
+            Action = action,
+            Reason = reason,
+            Note = note.Length > 1024 ? note[..1024] : note,
+            Type = type,
+            Regarding = new V1ObjectReference
             {
-                ["apiVersion"] = (string?)regarding["apiVersion"],
-                ["kind"] = (string?)regarding["kind"],
-                ["name"] = regarding.Name(),
-                ["namespace"] = regarding.Namespace(),
-                ["uid"] = regarding.Uid(),
-                ["resourceVersion"] = regarding.ResourceVersion(),
+                ApiVersion = (string?)regarding["apiVersion"],
+                Kind = (string?)regarding["kind"],
+                Name = regarding.Name(),
+                NamespaceProperty = regarding.Namespace(),
+                Uid = regarding.Uid(),
+                ResourceVersion = regarding.ResourceVersion(),
             },
         };
-        await client.CreateAsync(ResourceType.Event, ev, ct);
+        try { await client.Api.EventsV1.CreateNamespacedEventAsync(ev, regarding.Namespace(), cancellationToken: ct); }
+        catch (k8s.Autorest.HttpOperationException e) { throw KubeApiException.From(e, $"POST events {regarding.Namespace()}/{ev.Metadata.Name}"); }
     }
 }

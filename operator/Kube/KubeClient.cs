@@ -1,69 +1,60 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace AgentOps.Operator.Kube;
 
 /// <summary>
-/// A small Kubernetes REST client with client-go semantics, over untyped JSON objects: get, list, watch,
-/// create, replace (409 on a stale resourceVersion), server-side apply, status writes, merge patch, delete.
+/// The operator's seam onto KubernetesClient: untyped JSON objects through the library's generic
+/// (custom-object) API for our kinds and the built-in kinds the reconcilers build as JSON documents (server-side
+/// apply sends exactly the fields we set), and the typed <see cref="Api"/> for everything read or written as a
+/// model (Leases, Events, ReplicaSets). Errors come out as <see cref="KubeApiException"/> with the metav1.Status reason.
 /// </summary>
 public sealed class KubeClient : IDisposable
 {
     /// <summary>The field manager of every write (server-side apply field ownership).</summary>
     public const string FieldManager = "agentops";
 
-    private readonly HttpClient _http;
-    private readonly KubeConnection _connection;
-
-    public KubeClient(KubeConnection connection)
+    public KubeClient(KubernetesClientConfiguration config)
     {
-        _connection = connection;
-        var handler = new SocketsHttpHandler
-        {
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            // client-go keeps many concurrent watches and requests on one HTTP/2 connection; with HTTP/1.1 allow enough sockets.
-            MaxConnectionsPerServer = 256,
-            SslOptions = new SslClientAuthenticationOptions(),
-        };
-        if (connection.ClientCertificate is { } cert)
-            handler.SslOptions.ClientCertificates = new X509CertificateCollection { cert };
-        if (connection.InsecureSkipTlsVerify)
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        else if (connection.CertificateAuthority is { } ca)
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ValidateWithCa(ca, certificate, errors);
-        _http = new HttpClient(handler) { BaseAddress = connection.Server, Timeout = Timeout.InfiniteTimeSpan };
+        // The library's custom-object paths are /apis/GROUP/VERSION/...; core kinds live under /api/v1 (its own
+        // GenericClient rewrites the path the same way for the empty group).
+        Api = new Kubernetes(config, new CoreGroupPathHandler());
+        DefaultNamespace = string.IsNullOrEmpty(config.Namespace) ? "default" : config.Namespace;
+        Server = new Uri(config.Host);
     }
 
-    public string DefaultNamespace => _connection.Namespace;
-
-    /// <summary>Trust only the cluster CA (client-go rest.TLSClientConfig.CAData), ignoring the system store.</summary>
-    private static bool ValidateWithCa(X509Certificate2 ca, X509Certificate? certificate, SslPolicyErrors errors)
-    {
-        if (certificate is null) return false;
-        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(new X509Certificate2(certificate));
-    }
+    /// <summary>The typed client (typed models for the built-in kinds).</summary>
+    public IKubernetes Api { get; }
+    public string DefaultNamespace { get; }
+    public Uri Server { get; }
 
     public async Task<JsonObject?> GetAsync(ResourceType type, string ns, string name, CancellationToken ct, string? subresource = null)
     {
-        try { return await SendAsync(HttpMethod.Get, type.ItemPath(ns, name, subresource), null, ct); }
+        try
+        {
+            var o = await Call($"GET {type.Plural} {ns}/{name}", subresource switch
+            {
+                null => Api.CustomObjects.GetNamespacedCustomObjectWithHttpMessagesAsync(type.Group, type.Version, ns, type.Plural, name, cancellationToken: ct),
+                "status" => Api.CustomObjects.GetNamespacedCustomObjectStatusWithHttpMessagesAsync(type.Group, type.Version, ns, type.Plural, name, cancellationToken: ct),
+                "scale" => Api.CustomObjects.GetNamespacedCustomObjectScaleWithHttpMessagesAsync(type.Group, type.Version, ns, type.Plural, name, cancellationToken: ct),
+                _ => throw new ArgumentException($"subresource \"{subresource}\" is not supported", nameof(subresource)),
+            });
+            return o;
+        }
         catch (KubeApiException e) when (e.IsNotFound) { return null; }
     }
 
     /// <summary>List (ns null = all namespaces); the answer's resourceVersion is where a watch must start.</summary>
     public async Task<KubeList> ListAsync(ResourceType type, string? ns, CancellationToken ct, string? labelSelector = null)
     {
-        var query = labelSelector is null ? "" : "?labelSelector=" + Uri.EscapeDataString(labelSelector);
-        var list = await SendAsync(HttpMethod.Get, type.CollectionPath(ns) + query, null, ct);
+        var list = await Call($"LIST {type.Plural}", ns is null
+            ? Api.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(type.Group, type.Version, type.Plural, labelSelector: labelSelector, cancellationToken: ct)
+            : Api.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(type.Group, type.Version, ns, type.Plural, labelSelector: labelSelector, cancellationToken: ct));
         var items = (list["items"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         foreach (var item in items)
         {
@@ -75,87 +66,129 @@ public sealed class KubeClient : IDisposable
     }
 
     /// <summary>
-    /// client-go watch: streams events from <paramref name="resourceVersion"/>, with bookmarks, until the
-    /// server closes it after <paramref name="timeoutSeconds"/>. A 410 arrives either as the HTTP status or as
-    /// an ERROR event; callers relist on both (see Reflector).
+    /// A watch through the library (its line-by-line watch stream): events from <paramref name="resourceVersion"/>, with
+    /// bookmarks, until the server closes it after <paramref name="timeoutSeconds"/>. A 410 arrives either as the HTTP
+    /// status or as an ERROR event (the library reports a Status object through onError); both throw a
+    /// <see cref="KubeApiException"/> with <see cref="KubeApiException.IsGone"/>, and the Reflector relists.
     /// </summary>
     public async IAsyncEnumerable<WatchEvent> WatchAsync(ResourceType type, string? ns, string resourceVersion, int timeoutSeconds,
         [EnumeratorCancellation] CancellationToken ct, string? labelSelector = null)
     {
-        var path = $"{type.CollectionPath(ns)}?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}"
-            + (labelSelector is null ? "" : "&labelSelector=" + Uri.EscapeDataString(labelSelector));
-        using var request = await NewRequestAsync(HttpMethod.Get, path, ct);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        if (!response.IsSuccessStatusCode)
-            throw KubeApiException.FromStatus(response.StatusCode, await response.Content.ReadAsStringAsync(ct), $"WATCH {path}");
-        await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (await reader.ReadLineAsync(ct) is { } line)
+        var request = $"WATCH {type.Plural} from {resourceVersion}";
+        Exception? error = null;
+        var events = ns is null
+            ? Api.CustomObjects.WatchListClusterCustomObjectAsync(type.Group, type.Version, type.Plural, allowWatchBookmarks: true,
+                labelSelector: labelSelector, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: x => error ??= x!, cancellationToken: ct)
+            : Api.CustomObjects.WatchListNamespacedCustomObjectAsync(type.Group, type.Version, ns, type.Plural, allowWatchBookmarks: true,
+                labelSelector: labelSelector, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds, onError: x => error ??= x!, cancellationToken: ct);
+        await using var e = events.GetAsyncEnumerator(ct);
+        while (true)
         {
-            if (line.Length == 0) continue;
-            var node = JsonNode.Parse(line) as JsonObject ?? throw new InvalidDataException($"WATCH {path}: not a JSON object: {line}");
-            yield return new WatchEvent((string?)node["type"] ?? "", node["object"] as JsonObject ?? []);
+            bool more;
+            try { more = await e.MoveNextAsync(); }
+            catch (HttpOperationException x) { throw KubeApiException.From(x, request); }
+            if (error is not null) throw KubeApiException.From(error, request);
+            if (!more) yield break;
+            var (kind, obj) = e.Current;
+            yield return new WatchEvent(kind switch
+            {
+                WatchEventType.Added => WatchEvent.Added,
+                WatchEventType.Modified => WatchEvent.Modified,
+                WatchEventType.Deleted => WatchEvent.Deleted,
+                WatchEventType.Bookmark => WatchEvent.Bookmark,
+                _ => WatchEvent.Error,
+            }, ToObject(obj));
         }
     }
 
-    public Task<JsonObject> CreateAsync(ResourceType type, JsonObject obj, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, type.CollectionPath(obj.Namespace()), Json(obj), ct);
-
-    /// <summary>PUT with metadata.resourceVersion: optimistic concurrency, 409 Conflict when someone wrote in between.</summary>
-    public Task<JsonObject> ReplaceAsync(ResourceType type, JsonObject obj, CancellationToken ct) =>
-        SendAsync(HttpMethod.Put, type.ItemPath(obj.Namespace(), obj.Name()), Json(obj), ct);
-
-    /// <summary>PUT to the status subresource: only .status is written; spec changes in the body are ignored by the server.</summary>
-    public Task<JsonObject> ReplaceStatusAsync(ResourceType type, JsonObject obj, CancellationToken ct) =>
-        SendAsync(HttpMethod.Put, type.ItemPath(obj.Namespace(), obj.Name(), "status"), Json(obj), ct);
-
-    /// <summary>
-    /// Server-side apply: PATCH application/apply-patch+yaml with fieldManager=agentops and force=true (the
-    /// controller owns these fields and takes them over from anyone else). JSON is YAML, so the body is JSON.
-    /// </summary>
-    public Task<JsonObject> ApplyAsync(ResourceType type, JsonObject obj, CancellationToken ct, string? subresource = null)
+    public Task<JsonObject> CreateAsync(ResourceType type, JsonObject obj, CancellationToken ct)
     {
         obj["apiVersion"] ??= type.ApiVersion;
         obj["kind"] ??= type.Kind;
-        var path = type.ItemPath(obj.Namespace(), obj.Name(), subresource) + $"?fieldManager={FieldManager}&force=true";
-        return SendAsync(HttpMethod.Patch, path, new StringContent(obj.ToJsonString(), Encoding.UTF8, "application/apply-patch+yaml"), ct);
+        return Call($"POST {type.Plural} {obj.Namespace()}/{obj.Name()}",
+            Api.CustomObjects.CreateNamespacedCustomObjectWithHttpMessagesAsync(obj, type.Group, type.Version, obj.Namespace(), type.Plural,
+                fieldManager: FieldManager, cancellationToken: ct))!;
     }
 
-    /// <summary>JSON merge patch (RFC 7386): null deletes a key, objects merge, lists replace.</summary>
-    public Task<JsonObject> MergePatchAsync(ResourceType type, string ns, string name, JsonObject patch, CancellationToken ct, string? subresource = null) =>
-        SendAsync(HttpMethod.Patch, type.ItemPath(ns, name, subresource),
-            new StringContent(patch.ToJsonString(), Encoding.UTF8, "application/merge-patch+json"), ct);
+    /// <summary>PUT with metadata.resourceVersion: optimistic concurrency, 409 Conflict when someone wrote in between.</summary>
+    public Task<JsonObject> ReplaceAsync(ResourceType type, JsonObject obj, CancellationToken ct) =>
+        Call($"PUT {type.Plural} {obj.Namespace()}/{obj.Name()}",
+            Api.CustomObjects.ReplaceNamespacedCustomObjectWithHttpMessagesAsync(obj, type.Group, type.Version, obj.Namespace(), type.Plural, obj.Name(),
+                fieldManager: FieldManager, cancellationToken: ct))!;
+
+    /// <summary>PUT to the status subresource with metadata.resourceVersion: only .status is written; a stale copy gets 409.</summary>
+    public Task<JsonObject> ReplaceStatusAsync(ResourceType type, JsonObject obj, CancellationToken ct) =>
+        Call($"PUT {type.Plural}/status {obj.Namespace()}/{obj.Name()}",
+            Api.CustomObjects.ReplaceNamespacedCustomObjectStatusWithHttpMessagesAsync(obj, type.Group, type.Version, obj.Namespace(), type.Plural, obj.Name(),
+                fieldManager: FieldManager, cancellationToken: ct))!;
+
+    /// <summary>
+    /// Server-side apply (application/apply-patch+yaml) with fieldManager=agentops and force=true: the controller
+    /// owns these fields and takes them over from anyone else (controller-runtime's client.Apply with ForceOwnership).
+    /// </summary>
+    public Task<JsonObject> ApplyAsync(ResourceType type, JsonObject obj, CancellationToken ct)
+    {
+        obj["apiVersion"] ??= type.ApiVersion;
+        obj["kind"] ??= type.Kind;
+        return Call($"APPLY {type.Plural} {obj.Namespace()}/{obj.Name()}",
+            Api.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(new V1Patch(obj.ToJsonString(), V1Patch.PatchType.ApplyPatch),
+                type.Group, type.Version, obj.Namespace(), type.Plural, obj.Name(), fieldManager: FieldManager, force: true, cancellationToken: ct))!;
+    }
+
+    /// <summary>JSON merge patch (RFC 7386): null deletes a key, objects merge, lists replace. A metadata.resourceVersion in it is a precondition.</summary>
+    public Task<JsonObject> MergePatchAsync(ResourceType type, string ns, string name, JsonObject patch, CancellationToken ct, string? subresource = null)
+    {
+        var body = new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch);
+        return Call($"PATCH {type.Plural}{(subresource is null ? "" : "/" + subresource)} {ns}/{name}", subresource switch
+        {
+            null => Api.CustomObjects.PatchNamespacedCustomObjectWithHttpMessagesAsync(body, type.Group, type.Version, ns, type.Plural, name, fieldManager: FieldManager, cancellationToken: ct),
+            "status" => Api.CustomObjects.PatchNamespacedCustomObjectStatusWithHttpMessagesAsync(body, type.Group, type.Version, ns, type.Plural, name, fieldManager: FieldManager, cancellationToken: ct),
+            "scale" => Api.CustomObjects.PatchNamespacedCustomObjectScaleWithHttpMessagesAsync(body, type.Group, type.Version, ns, type.Plural, name, fieldManager: FieldManager, cancellationToken: ct),
+            _ => throw new ArgumentException($"subresource \"{subresource}\" is not supported", nameof(subresource)),
+        })!;
+    }
 
     /// <summary>DELETE with a propagationPolicy; false when the object was already gone.</summary>
     public async Task<bool> DeleteAsync(ResourceType type, string ns, string name, PropagationPolicy propagation, CancellationToken ct)
     {
-        var body = new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "v1", ["propagationPolicy"] = propagation.ToString() };
-        try { await SendAsync(HttpMethod.Delete, type.ItemPath(ns, name), Json(body), ct); return true; }
+        try
+        {
+            await Call($"DELETE {type.Plural} {ns}/{name}", Api.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync(type.Group, type.Version, ns, type.Plural, name,
+                new V1DeleteOptions { PropagationPolicy = propagation.ToString() }, cancellationToken: ct));
+            return true;
+        }
         catch (KubeApiException e) when (e.IsNotFound) { return false; }
     }
 
-    private static StringContent Json(JsonObject o) => new(o.ToJsonString(), Encoding.UTF8, "application/json");
-
-    private async Task<HttpRequestMessage> NewRequestAsync(HttpMethod method, string path, CancellationToken ct)
+    private static async Task<JsonObject> Call(string request, Task<HttpOperationResponse<object>> call)
     {
-        var request = new HttpRequestMessage(method, path);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Headers.UserAgent.ParseAdd("agentops-operator/0.1");
-        if (await _connection.Token.GetTokenAsync(ct) is { Length: > 0 } token)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return request;
+        try
+        {
+            using var response = await call;
+            return ToObject(response.Body);
+        }
+        catch (HttpOperationException e) { throw KubeApiException.From(e, request); }
     }
 
-    private async Task<JsonObject> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    /// <summary>The generic API answers JsonElements; the reconcilers read and edit JsonObjects.</summary>
+    private static JsonObject ToObject(object? body) => body switch
     {
-        using var request = await NewRequestAsync(method, path, ct);
-        request.Content = content;
-        using var response = await _http.SendAsync(request, ct);
-        var body = await response.Content.ReadAsStringAsync(ct);
-        if (!response.IsSuccessStatusCode)
-            throw KubeApiException.FromStatus(response.StatusCode, body, $"{method} {path}");
-        return body.Length == 0 ? [] : JsonNode.Parse(body) as JsonObject ?? [];
-    }
+        JsonElement { ValueKind: JsonValueKind.Object } e => JsonObject.Create(e)!,
+        JsonObject o => o,
+        null => [],
+        var other => JsonSerializer.SerializeToNode(other) as JsonObject ?? [],
+    };
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => Api.Dispose();
+
+    /// <summary>/apis//v1/... (the empty core group in a custom-object path) → /api/v1/...</summary>
+    private sealed class CoreGroupPathHandler : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            if (request.RequestUri is { } uri && uri.AbsolutePath.Contains("/apis//", StringComparison.Ordinal))
+                request.RequestUri = new UriBuilder(uri) { Path = uri.AbsolutePath.Replace("/apis//", "/api/", StringComparison.Ordinal) }.Uri;
+            return base.SendAsync(request, ct);
+        }
+    }
 }

@@ -1,17 +1,9 @@
 namespace AgentOps.Operator.Kube;
 
-/// <summary>A Kubernetes resource (group, version, plural) and the REST paths of its collection and items.</summary>
+/// <summary>A Kubernetes resource: group, version, plural (the generic API's coordinates) and kind.</summary>
 public sealed record ResourceType(string Group, string Version, string Plural, string Kind)
 {
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
-
-    /// <summary>Core resources live under /api/v1, all others under /apis/GROUP/VERSION (API conventions).</summary>
-    public string CollectionPath(string? ns) =>
-        (Group.Length == 0 ? $"/api/{Version}" : $"/apis/{Group}/{Version}")
-        + (ns is null ? "" : $"/namespaces/{Uri.EscapeDataString(ns)}") + "/" + Plural;
-
-    public string ItemPath(string ns, string name, string? subresource = null) =>
-        CollectionPath(ns) + "/" + Uri.EscapeDataString(name) + (subresource is null ? "" : "/" + subresource);
 
     public static readonly ResourceType TrainingRun = new("agentops.dev", "v1alpha1", "trainingruns", "TrainingRun");
     public static readonly ResourceType SandboxPool = new("agentops.dev", "v1alpha1", "sandboxpools", "SandboxPool");
@@ -22,6 +14,7 @@ public sealed record ResourceType(string Group, string Version, string Plural, s
     public static readonly ResourceType ConfigMap = new("", "v1", "configmaps", "ConfigMap");
     public static readonly ResourceType NetworkPolicy = new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy");
     public static readonly ResourceType PersistentVolumeClaim = new("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim");
+    public static readonly ResourceType ReplicaSet = new("apps", "v1", "replicasets", "ReplicaSet");
     public static readonly ResourceType Lease = new("coordination.k8s.io", "v1", "leases", "Lease");
     public static readonly ResourceType Event = new("events.k8s.io", "v1", "events", "Event");
 

@@ -13,6 +13,9 @@ public sealed record ReconcileContext(
     ITrainerProgressSource Progress,
     IRunStreamCleaner StreamCleaner)
 {
+    /// <summary>When each run's trainer /status is next read.</summary>
+    public ProgressPollSchedule ProgressPolls { get; } = new(Time, Options.ProgressPollInterval);
+
     /// <summary>Status writes made (tests and the bench read it).</summary>
     public StatusWriteCounter StatusWrites { get; } = new();
 

@@ -14,6 +14,15 @@ public sealed record ReconcileOptions
     public string RedisStorage { get; init; } = "5Gi";
     /// <summary>How often a Running run's trainer /status is polled (progress is not a watch event).</summary>
     public TimeSpan ProgressPollInterval { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a deleted run waits for its Redis stream to be deleted (the finalizer retries with backoff) before it goes
+    /// anyway with a StreamNotDeleted warning event: an unreachable Redis must not keep a run Terminating forever.
+    /// </summary>
+    public TimeSpan StreamCleanupTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>One attempt at deleting the stream (connect + DEL).</summary>
+    public TimeSpan StreamCleanupAttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Namespace of the cluster DNS pods that executors may reach (NetworkPolicy).</summary>
     public string DnsNamespace { get; init; } = "kube-system";
 }

@@ -15,8 +15,9 @@ public static class SandboxPoolChildren
 {
     public const string Component = "executor";
 
-    public static IReadOnlyList<(ResourceType Type, JsonObject Object)> Build(JsonObject owner, SandboxPool pool, ReconcileOptions o) =>
-        [(ResourceType.Deployment, Executors(owner, pool, o)), (ResourceType.NetworkPolicy, Egress(owner, pool, o))];
+    /// <summary>The children of <paramref name="pool"/> serving <paramref name="run"/> (its spec.trainingRun, or the run that references it).</summary>
+    public static IReadOnlyList<(ResourceType Type, JsonObject Object)> Build(JsonObject owner, SandboxPool pool, string run, ReconcileOptions o) =>
+        [(ResourceType.Deployment, Executors(owner, pool, run, o)), (ResourceType.NetworkPolicy, Egress(owner, run, o))];
 
     /// <summary>The label selector of the executor pods as a string: status.selector for the scale subresource (HPA).</summary>
     public static string SelectorString(string pool) => $"{Names.LabelName}=agentops-{Component},{Names.LabelInstance}={pool}";
@@ -36,10 +37,9 @@ public static class SandboxPoolChildren
         return labels;
     }
 
-    private static JsonObject Executors(JsonObject owner, SandboxPool pool, ReconcileOptions o)
+    private static JsonObject Executors(JsonObject owner, SandboxPool pool, string run, ReconcileOptions o)
     {
         var name = owner.Name();
-        var run = pool.Spec.TrainingRun;
         var s = pool.Spec;
         // workers/Executor/ExecutorCommandLine.cs. The pod itself runs under gVisor (runtimeClassName), so the
         // in-pod sandbox is the process runtime; the token comes from the Secret through $AGENTOPS_TOKEN.
@@ -90,9 +90,8 @@ public static class SandboxPoolChildren
                     ("spec", podSpec))))));
     }
 
-    private static JsonObject Egress(JsonObject owner, SandboxPool pool, ReconcileOptions o)
+    private static JsonObject Egress(JsonObject owner, string run, ReconcileOptions o)
     {
-        var run = pool.Spec.TrainingRun;
         JsonObject Port(int port, string protocol = "TCP") => Obj(("protocol", protocol), ("port", port));
         return Obj(
             ("apiVersion", "networking.k8s.io/v1"),

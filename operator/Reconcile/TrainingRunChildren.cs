@@ -185,6 +185,9 @@ public static class TrainingRunChildren
             ("spec", Obj(
                 ("replicas", 1),
                 ("serviceName", Names.Redis(name)),
+                // The data PVC goes with the StatefulSet (and so with the run); scaling down keeps it (issue 20, bug 6:
+                // the default, Retain, left it behind after every deleted run).
+                ("persistentVolumeClaimRetentionPolicy", Obj(("whenDeleted", "Delete"), ("whenScaled", "Retain"))),
                 ("selector", Obj(("matchLabels", Selector(name, "redis")))),
                 ("template", Obj(
                     ("metadata", Obj(("labels", Labels(name, "redis")))),

@@ -20,7 +20,11 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken ct)
     {
         var current = ctx.View.Get(ResourceType.TrainingRun, key.Namespace, key.Name);
-        if (current is null) return ReconcileResult.Done; // gone: its children are garbage-collected through ownerReferences
+        if (current is null)
+        {
+            ctx.ProgressPolls.Forget(key);
+            return ReconcileResult.Done; // gone: its children are garbage-collected through ownerReferences
+        }
 
         var parsed = Manifests.ParseTrainingRun(current.ToJsonString(), rejectUnknownFields: false);
         var previous = current["status"] is JsonObject s ? s.Deserialize<TrainingRunStatus>(Manifests.Json) : null;
@@ -53,7 +57,9 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
         var poolName = run.Spec.Sandbox.PoolRef.Length > 0 ? run.Spec.Sandbox.PoolRef : Names.InlinePool(name);
         var trainer = ctx.View.Get(ResourceType.Deployment, ns, Names.Trainer(name));
         var readyTrainer = (int?)trainer?["status"]?["readyReplicas"] > 0;
-        var progress = readyTrainer && previous?.Phase is not ("Succeeded" or "Failed") ? await ctx.Progress.GetAsync(ns, name, ct) : null;
+        // Progress is read at most once per poll interval, not on every reconcile a child's watch event causes.
+        var progress = readyTrainer && previous?.Phase is not ("Succeeded" or "Failed") && ctx.ProgressPolls.TryBook(key)
+            ? await ctx.Progress.GetAsync(ns, name, ct) : null;
         var status = TrainingRunStatusComputer.Compute(new TrainingRunObservation
         {
             Generation = current.Generation(),
@@ -76,7 +82,7 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
                 $"phase {previous?.Phase ?? "(none)"} -> {status.Phase}: {ready?.Message}", ct);
         }
         // Progress is not a watch event: poll the trainer while the run is live.
-        return status.Phase is "Pending" or "Running" ? ReconcileResult.After(ctx.Options.ProgressPollInterval) : ReconcileResult.Done;
+        return status.Phase is "Pending" or "Running" ? ReconcileResult.After(ctx.ProgressPolls.Until(key)) : ReconcileResult.Done;
     }
 
     private async Task EnsureChildrenAsync(JsonObject current, TrainingRun run, CancellationToken ct)
@@ -105,6 +111,35 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
         }, ct);
     }
 
+    /// <summary>
+    /// DEL of the run's stream, one bounded attempt. A failure is retried with backoff (thrown) until
+    /// StreamCleanupTimeout after the deletion began; then the run goes without it and a warning event says which
+    /// stream on which Redis is left (issue 20, bug 6). True when the stream was deleted.
+    /// </summary>
+    private async Task<bool> TryDeleteStreamAsync(JsonObject current, string url, CancellationToken ct)
+    {
+        var stream = Names.Stream(current.Name());
+        try
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attempt.CancelAfter(ctx.Options.StreamCleanupAttemptTimeout);
+            await ctx.StreamCleaner.DeleteStreamAsync(url, current.Name(), attempt.Token);
+            return true;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is not KubeApiException)
+        {
+            var since = DateTimeOffset.Parse((string)current.Metadata()["deletionTimestamp"]!, System.Globalization.CultureInfo.InvariantCulture);
+            var deadline = since + ctx.Options.StreamCleanupTimeout;
+            if (ctx.Time.GetUtcNow() < deadline)
+                throw new StreamCleanupException($"deleting Redis stream {stream} at {url} failed ({e.GetType().Name}: {e.Message}); " +
+                    $"retrying until {deadline:u}, then the run is deleted without it", e);
+            await ctx.Events.RecordAsync(current, "Warning", "StreamNotDeleted", "Finalize",
+                $"gave up deleting Redis stream {stream} at {url} after {ctx.Options.StreamCleanupTimeout.TotalSeconds:0} s ({e.Message}); " +
+                "delete it by hand (DEL) if that Redis comes back", ct);
+            return false;
+        }
+    }
+
     private async Task FinalizeAsync(JsonObject current, TrainingRun? run, CancellationToken ct)
     {
         if (!current.Finalizers().Contains(Names.StreamFinalizer)) return;
@@ -116,8 +151,8 @@ public sealed class TrainingRunReconciler(ReconcileContext ctx) : IReconciler
         if (run is not null && (!ownRedis || redisReady))
         {
             var url = TrainingRunChildren.RedisUrl(name, ns, run, ctx.Options);
-            await ctx.StreamCleaner.DeleteStreamAsync(url, name, ct);
-            await ctx.Events.RecordAsync(current, "Normal", "StreamDeleted", "Finalize", $"deleted Redis stream {Names.Stream(name)}", ct);
+            if (await TryDeleteStreamAsync(current, url, ct))
+                await ctx.Events.RecordAsync(current, "Normal", "StreamDeleted", "Finalize", $"deleted Redis stream {Names.Stream(name)}", ct);
         }
         var remaining = new JsonArray(current.Finalizers().Where(f => f != Names.StreamFinalizer).Select(f => (JsonNode?)f).ToArray());
         await ctx.Client.MergePatchAsync(ResourceType.TrainingRun, ns, name, new JsonObject

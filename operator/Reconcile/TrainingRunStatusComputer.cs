@@ -56,7 +56,7 @@ public static class TrainingRunStatusComputer
         Check(o.Trainer, "trainer Deployment", Names.Trainer(o.Run.Metadata.Name));
         Check(o.Gateway, "gateway Deployment", Names.Gateway(o.Run.Metadata.Name));
         if (o.NeedsRedis) Check(o.Redis, "Redis StatefulSet", Names.Redis(o.Run.Metadata.Name));
-        if (o.Pool is null) waiting.Add($"SandboxPool {o.PoolName}: not found");
+        CheckPool();
 
         var p = o.Progress;
         if (p is not null)
@@ -100,6 +100,19 @@ public static class TrainingRunStatusComputer
                 Message = phase == "Succeeded" ? $"trained {status.Step} of {status.TotalSteps} steps" : "the trainer reported phase \"failed\"",
             }, now);
         return status with { Phase = phase, Conditions = conditions };
+
+        // The executors count too (issue 20, bug 3: a run said Ready while its executors were 0/5): the pool's
+        // readyReplicas against its spec, with the pool's own Ready message when it says why (a refused pod, ...).
+        void CheckPool()
+        {
+            if (o.Pool is null) { waiting.Add($"SandboxPool {o.PoolName}: not found"); return; }
+            var want = (int?)o.Pool["spec"]?["replicas"] ?? 0;
+            var ready = (int?)o.Pool["status"]?["readyReplicas"] ?? 0;
+            if (want == 0 || ready >= want) return;
+            var why = (o.Pool["status"]?["conditions"] as JsonArray)?.FirstOrDefault(c => (string?)c?["type"] == "Ready" && (string?)c?["status"] == "False");
+            var reason = (string?)why?["reason"] is { Length: > 0 } r and not "WaitingForReplicas" ? $" ({r}: {(string?)why!["message"]})" : "";
+            waiting.Add($"SandboxPool {o.PoolName}: {ready}/{want} executors ready{reason}");
+        }
 
         void Check(JsonObject? workload, string what, string name)
         {

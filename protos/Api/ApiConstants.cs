@@ -20,4 +20,8 @@ public static class ApiConstants
 
     /// <summary>Longest run name: child names add up to 23 characters ("-executors-xxxxxxxxxx") within the 63 of a label value.</summary>
     public const int MaxNameLength = 40;
+
+    /// <summary>Longest SandboxPool name: a run's inline pool is "RUN-executors" (40 + 10); the pool's children add
+    /// "-executor"/"-egress" to it and its name is a label value (at most 63).</summary>
+    public const int MaxPoolNameLength = MaxNameLength + 10;
 }

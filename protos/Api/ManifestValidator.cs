@@ -15,7 +15,7 @@ public static partial class ManifestValidator
     {
         var errors = new List<ManifestError>();
         CheckHeader(run.ApiVersion, run.Kind, ApiConstants.TrainingRunKind, errors);
-        CheckName(run.Metadata, errors);
+        CheckName(run.Metadata, ApiConstants.MaxNameLength, errors);
         Walk(run.Spec, "spec", errors);
         CheckRules(run.Spec, errors);
         return errors;
@@ -25,7 +25,7 @@ public static partial class ManifestValidator
     {
         var errors = new List<ManifestError>();
         CheckHeader(pool.ApiVersion, pool.Kind, ApiConstants.SandboxPoolKind, errors);
-        CheckName(pool.Metadata, errors);
+        CheckName(pool.Metadata, ApiConstants.MaxPoolNameLength, errors);
         Walk(pool.Spec, "spec", errors);
         if (pool.Spec.TrainingRun.Length > 0 && !DnsLabel().IsMatch(pool.Spec.TrainingRun))
             errors.Add(new("spec.trainingRun", $"must be a TrainingRun name (lowercase letters, digits and '-'), got \"{pool.Spec.TrainingRun}\""));
@@ -63,12 +63,12 @@ public static partial class ManifestValidator
             errors.Add(new("kind", $"must be \"{expectedKind}\", got \"{kind}\""));
     }
 
-    private static void CheckName(ObjectMeta meta, List<ManifestError> errors)
+    private static void CheckName(ObjectMeta meta, int maxLength, List<ManifestError> errors)
     {
         if (meta.Name.Length == 0) return; // reported as a missing required field by the parser
-        if (meta.Name.Length > ApiConstants.MaxNameLength || !DnsLabel().IsMatch(meta.Name))
+        if (meta.Name.Length > maxLength || !DnsLabel().IsMatch(meta.Name))
             errors.Add(new("metadata.name",
-                $"must be lowercase letters, digits and '-', start and end with a letter or digit, at most {ApiConstants.MaxNameLength} characters, got \"{meta.Name}\""));
+                $"must be lowercase letters, digits and '-', start and end with a letter or digit, at most {maxLength} characters, got \"{meta.Name}\""));
     }
 
     /// <summary>Bounds, enums and quantities from the attributes, recursively.</summary>

@@ -46,6 +46,10 @@ public partial class ChartRenderTests
             foreach (var verb in needed) Assert.True(granted.Contains(verb), $"RBAC: {verb} on {type.Group}/{type.Plural} is not granted");
         }
         Assert.Contains(rules, r => r.res == "trainingruns/status" && r.Verbs.Contains("update"));
+        // Every kind the operator makes owners of (blockOwnerDeletion needs update on the owner's finalizers).
+        foreach (var owner in new[] { ResourceType.TrainingRun, ResourceType.SandboxPool })
+            Assert.True(rules.Any(r => r.g == owner.Group && r.res == owner.Plural + "/finalizers" && r.Verbs.Contains("update")),
+                $"RBAC: update on {owner.Plural}/finalizers is not granted");
     }
 
     [Fact]
@@ -94,7 +98,7 @@ public partial class ChartRenderTests
         return s.Documents[0].RootNode;
     }
 
-    private static List<(string File, List<string> Docs)> RenderAll()
+    internal static List<(string File, List<string> Docs)> RenderAll()
     {
         var values = Values();
         // Render with every optional part on.

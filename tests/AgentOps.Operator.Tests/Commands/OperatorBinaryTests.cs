@@ -5,36 +5,31 @@ using System.Text;
 using AgentOps.Operator.Kube;
 using AgentOps.Operator.Tests.Local;
 using AgentOps.Operator.Tests.Reconcile;
+using AgentOps.Operator.Tests.Kube;
 using AgentOps.Testing.Kube;
 
 namespace AgentOps.Operator.Tests.Commands;
 
-/// <summary>The real `agentops operator` process (the chart's flags) against the fake API server: a TrainingRun gets its children.</summary>
+/// <summary>The real `agentops operator` process (the chart's flags) against a real kube-apiserver: a TrainingRun gets its children.</summary>
 public sealed class OperatorBinaryTests
 {
     [Fact]
     public async Task Operator_binary_with_the_charts_flags_reconciles_a_TrainingRun_and_stops_on_SIGTERM()
     {
-        await using var server = await FakeKubeApiServer.StartAsync();
+        var plane = await RealCluster.PlaneAsync();
+        var ns = await RealCluster.NamespaceAsync("op");
         var dir = Directory.CreateTempSubdirectory("agentops-opbin-").FullName;
         Process? p = null;
         var output = new StringBuilder();
         try
         {
             var kubeconfig = Path.Combine(dir, "config");
-            File.WriteAllText(kubeconfig, $"""
-                apiVersion: v1
-                kind: Config
-                current-context: fake
-                contexts: [{"{"} name: fake, context: {"{"} cluster: fake, user: op, namespace: agentops {"}"} {"}"}]
-                clusters: [{"{"} name: fake, cluster: {"{"} server: "{server.Url}" {"}"} {"}"}]
-                users: [{"{"} name: op, user: {"{"} token: binary-token {"}"} {"}"}]
-                """);
+            File.WriteAllText(kubeconfig, plane.Kubeconfig(KubeControlPlane.AdminToken, ns));
             var port = FreePort();
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "agentops.dll"));
-            foreach (var a in new[] { "operator", "--kubeconfig", kubeconfig, $"--metrics-port={port}", "--workers=2",
-                         "--leader-election-namespace=agentops", "--worker-image=registry.test/workers:1",
+            foreach (var a in new[] { "operator", "--kubeconfig", kubeconfig, $"--namespace={ns}", $"--metrics-port={port}", "--metrics-bind=127.0.0.1", "--workers=2",
+                         $"--leader-election-namespace={ns}", "--worker-image=registry.test/workers:1",
                          "--trainer-image=registry.test/trainer:1", "--redis-image=registry.test/redis:7" })
                 psi.ArgumentList.Add(a);
             psi.Environment["POD_NAME"] = "operator-pod-7";
@@ -44,18 +39,17 @@ public sealed class OperatorBinaryTests
             p.BeginOutputReadLine();
             p.BeginErrorReadLine();
 
-            using var client = new KubeClient(new KubeConnection { Server = server.Url });
-            await client.CreateAsync(ResourceType.TrainingRun, OperatorHarness.YamlToJson(OperatorHarness.RunYaml("bin", ns: "agentops")), default);
-            await WaitAsync(p, output, async () => await client.GetAsync(ResourceType.Deployment, "agentops", "bin-trainer", default) is not null
-                && await client.GetAsync(ResourceType.Deployment, "agentops", "bin-gateway", default) is not null);
+            using var client = await RealCluster.AdminAsync();
+            await client.CreateAsync(ResourceType.TrainingRun, OperatorHarness.YamlToJson(OperatorHarness.RunYaml("bin", "", ns)), default);
+            await WaitAsync(p, output, async () => await client.GetAsync(ResourceType.Deployment, ns, "bin-trainer", default) is not null
+                && await client.GetAsync(ResourceType.Deployment, ns, "bin-gateway", default) is not null);
 
-            var trainer = await client.GetAsync(ResourceType.Deployment, "agentops", "bin-trainer", default);
+            var trainer = await client.GetAsync(ResourceType.Deployment, ns, "bin-trainer", default);
             Assert.Equal("registry.test/trainer:1", (string?)trainer!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
-            var gateway = await client.GetAsync(ResourceType.Deployment, "agentops", "bin-gateway", default);
+            var gateway = await client.GetAsync(ResourceType.Deployment, ns, "bin-gateway", default);
             Assert.Equal("registry.test/workers:1", (string?)gateway!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
-            var lease = await client.GetAsync(ResourceType.Lease, "agentops", "agentops-operator", default);
+            var lease = await client.GetAsync(ResourceType.Lease, ns, "agentops-operator", default);
             Assert.Equal("operator-pod-7", (string?)lease!["spec"]!["holderIdentity"]);
-            Assert.Contains("Bearer binary-token", server.Authorizations.Keys);
             using var http = new HttpClient();
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/healthz")).StatusCode);
 
@@ -64,6 +58,10 @@ public sealed class OperatorBinaryTests
             using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await p.WaitForExitAsync(exit.Token);
             Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}\n{output}");
+            // It released the Lease on the way out, so a standby leads at its next retry (issue 20, bug 7).
+            lease = await client.GetAsync(ResourceType.Lease, ns, "agentops-operator", default);
+            Assert.True(((string?)lease!["spec"]!["holderIdentity"] ?? "") == "", $"lease still held: {lease.ToJsonString()}\n{output}");
+            Assert.Contains("metrics on 127.0.0.1:", output.ToString());
         }
         finally
         {
@@ -78,6 +76,7 @@ public sealed class OperatorBinaryTests
     [InlineData("--workers=0", "--workers: must be between 1 and 64, got 0")]
     [InlineData("--metrics-port=70000", "--metrics-port: must be between 0 and 65535, got 70000")]
     [InlineData("--workers=many", "many")]
+    [InlineData("--metrics-bind=everywhere", "--metrics-bind: must be an IP address such as 0.0.0.0 or 127.0.0.1, got \"everywhere\"")]
     public async Task A_bad_flag_exits_2_naming_it(string flag, string named)
     {
         var (code, _, stderr) = await ManifestValidationTests.Agentops("operator", flag);
@@ -95,7 +94,8 @@ public sealed class OperatorBinaryTests
             File.WriteAllText(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: []\n");
             var (code, _, stderr) = await ManifestValidationTests.Agentops("operator", "--kubeconfig", kubeconfig, "--metrics-port=0");
             Assert.True(code == 1, $"exit {code}\n{stderr}");
-            Assert.Contains($"error: {kubeconfig}: current-context is not set", stderr);
+            // KubernetesClient's own words follow the file name ("Cannot infer server host url either from context or masterUrl").
+            Assert.Contains($"error: {kubeconfig}: ", stderr);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

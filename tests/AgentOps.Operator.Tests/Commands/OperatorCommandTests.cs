@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using AgentOps.Operator.Commands;
 using AgentOps.Operator.Kube;
 using AgentOps.Operator.Tests.Reconcile;
+using AgentOps.Operator.Tests.Kube;
 using AgentOps.Testing.Kube;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,30 +15,25 @@ public sealed class OperatorCommandTests
     [Fact]
     public async Task Operator_TakesTheLease_ReconcilesARun_AndExportsMetrics()
     {
-        await using var server = await FakeKubeApiServer.StartAsync();
+        var plane = await RealCluster.PlaneAsync();
+        var ns = await RealCluster.NamespaceAsync("op");
         var dir = Directory.CreateTempSubdirectory("agentops-op-").FullName;
         try
         {
             var kubeconfig = Path.Combine(dir, "config");
-            File.WriteAllText(kubeconfig, $"""
-                apiVersion: v1
-                kind: Config
-                current-context: fake
-                contexts: [{"{"} name: fake, context: {"{"} cluster: fake, user: op, namespace: agentops {"}"} {"}"}]
-                clusters: [{"{"} name: fake, cluster: {"{"} server: "{server.Url}" {"}"} {"}"}]
-                users: [{"{"} name: op, user: {"{"} token: operator-token {"}"} {"}"}]
-                """);
+            File.WriteAllText(kubeconfig, plane.Kubeconfig(KubeControlPlane.AdminToken, ns));
             var port = FreePort();
             using var cts = new CancellationTokenSource();
-            var run = OperatorCommand.RunAsync(new OperatorOptions { Kubeconfig = kubeconfig, MetricsPort = port, Identity = "op-0" },
+            var run = OperatorCommand.RunAsync(new OperatorOptions { Kubeconfig = kubeconfig, Namespace = ns, MetricsPort = port, Identity = "op-0" },
                 cts.Token, NullLoggerFactory.Instance);
 
-            using var client = new KubeClient(new KubeConnection { Server = server.Url });
-            await client.CreateAsync(ResourceType.TrainingRun, OperatorHarness.YamlToJson(OperatorHarness.RunYaml("cmd", ns: "agentops")), default);
-            await WaitAsync(async () => (string?)(await client.GetAsync(ResourceType.TrainingRun, "agentops", "cmd", default))?["status"]?["phase"] == "Running");
-            var lease = await client.GetAsync(ResourceType.Lease, "agentops", "agentops-operator", default);
+            using var client = await RealCluster.AdminAsync();
+            using var kubelet = new CancellationTokenSource();
+            var marking = PodReadiness.RunAsync(client.Api, ns, null, kubelet.Token);
+            await client.CreateAsync(ResourceType.TrainingRun, OperatorHarness.YamlToJson(OperatorHarness.RunYaml("cmd", "", ns)), default);
+            await WaitAsync(async () => (string?)(await client.GetAsync(ResourceType.TrainingRun, ns, "cmd", default))?["status"]?["phase"] == "Running");
+            var lease = await client.GetAsync(ResourceType.Lease, ns, "agentops-operator", default);
             Assert.Equal("op-0", (string?)lease!["spec"]!["holderIdentity"]);
-            Assert.Contains("Bearer operator-token", server.Authorizations.Keys);
 
             using var http = new HttpClient();
             var text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
@@ -47,6 +43,8 @@ public sealed class OperatorCommandTests
             Assert.Contains("agentops_operator_workqueue_depth", text);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/readyz")).StatusCode);
 
+            await kubelet.CancelAsync();
+            await marking;
             await cts.CancelAsync();
             Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
         }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentOps.Operator.Tests.Controller;
 
-/// <summary>client-go reflector semantics against the fake API server: list+watch, relist on 410, nothing missed.</summary>
+/// <summary>client-go reflector semantics against the fake API server, which can stall, break and compact on cue (injected faults a real one cannot do quickly): list+watch, relist on 410, nothing missed.</summary>
 public class ReflectorTests
 {
     private static JsonObject Cm(string name) => new()
@@ -22,7 +22,7 @@ public class ReflectorTests
     public async Task WatchFromACompactedVersion_Relists_AndNoChangeIsMissed(bool goneAsHttpStatus)
     {
         await using var server = await FakeKubeApiServer.StartAsync(new FakeKubeOptions { GoneAsHttpStatus = goneAsHttpStatus });
-        using var client = new KubeClient(new KubeConnection { Server = server.Url });
+        using var client = new KubeClient(server.Config());
         for (var i = 0; i < 3; i++) await client.CreateAsync(ResourceType.ConfigMap, Cm($"before-{i}"), default);
 
         var reflector = new Reflector(client, ResourceType.ConfigMap, null, null, TimeProvider.System, new Random(1), NullLogger.Instance);
@@ -60,7 +60,7 @@ public class ReflectorTests
     public async Task ServerClosingTheWatch_ResumesFromTheLastResourceVersion_WithoutRelisting()
     {
         await using var server = await FakeKubeApiServer.StartAsync(new FakeKubeOptions { BookmarkInterval = TimeSpan.FromMilliseconds(100) });
-        using var client = new KubeClient(new KubeConnection { Server = server.Url });
+        using var client = new KubeClient(server.Config());
         var reflector = new Reflector(client, ResourceType.ConfigMap, "ns", null, TimeProvider.System, new Random(1), NullLogger.Instance);
         using var cts = new CancellationTokenSource();
         var run = reflector.RunAsync(cts.Token);

@@ -71,4 +71,24 @@ public class WorkQueueTests
         Assert.Equal(A, await q.GetAsync(default));
         Assert.Equal(2, q.NumRequeues(A));
     }
+
+    [Fact]
+    public async Task AddAfter_ForAKeyAlreadyWaiting_KeepsOneTimer_DueAtTheEarlierTime()
+    {
+        // client-go's delaying queue: ten requeues of one key are one pending add, not ten (issue 20, bug 2).
+        var clock = new ManualTimeProvider();
+        using var q = new WorkQueue<ObjectKey>("t", RateLimiters.DefaultController<ObjectKey>(clock), clock);
+        for (var i = 0; i < 10; i++) q.AddAfter(A, TimeSpan.FromSeconds(10));
+        q.AddAfter(A, TimeSpan.FromSeconds(3)); // earlier: moves the one timer forward
+        q.AddAfter(A, TimeSpan.FromSeconds(30)); // later: ignored
+        Assert.Equal(1, q.Waiting);
+        Assert.Equal(1, clock.PendingTimers);
+        clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(1, q.Count);
+        Assert.Equal(0, q.Waiting);
+        Assert.Equal(A, await q.GetAsync(default));
+        q.Done(A);
+        clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, q.Count); // nothing else was left behind
+    }
 }

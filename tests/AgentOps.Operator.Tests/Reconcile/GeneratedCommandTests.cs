@@ -49,7 +49,7 @@ public sealed class GeneratedCommandTests
         var poolJson = TrainingRunChildren.Build(Owner, Run, new ReconcileOptions()).Single(c => c.Type.Kind == "SandboxPool").Object;
         var pool = Manifests.ParseSandboxPool(poolJson.ToJsonString(), rejectUnknownFields: true).GetValueOrThrow("inline pool");
         var poolOwner = JsonNode.Parse("""{"apiVersion":"agentops.dev/v1alpha1","kind":"SandboxPool","metadata":{"name":"arithmetic-grpo-executors","namespace":"default","uid":"6"}}""")!.AsObject();
-        var pod = PodOf(SandboxPoolChildren.Build(poolOwner, pool, new ReconcileOptions()), "Deployment", "arithmetic-grpo-executors-executor");
+        var pod = PodOf(SandboxPoolChildren.Build(poolOwner, pool, pool.Spec.TrainingRun, new ReconcileOptions()), "Deployment", "arithmetic-grpo-executors-executor");
         Assert.Equal("gvisor", (string?)pod["runtimeClassName"]);
         var env = pod["containers"]![0]!["env"]!.AsArray();
         Assert.Equal("arithmetic-grpo-ingest-token", (string?)env.Single(e => (string?)e!["name"] == "AGENTOPS_TOKEN")!["valueFrom"]!["secretKeyRef"]!["name"]);

@@ -82,7 +82,7 @@ public class GoldenManifestTests
             ChildApplier.WithHash(TrainingRunChildren.IngestTokenSecret(Owner, "<generated: 32 random bytes, base64>")));
         var poolJson = TrainingRunChildren.Build(Owner, run, o).Single(c => c.Type.Kind == "SandboxPool").Object;
         var pool = Manifests.ParseSandboxPool(poolJson.ToJsonString(), rejectUnknownFields: true).GetValueOrThrow("inline pool");
-        foreach (var (type, obj) in SandboxPoolChildren.Build(PoolOwner, pool, o))
+        foreach (var (type, obj) in SandboxPoolChildren.Build(PoolOwner, pool, pool.Spec.TrainingRun, o))
             yield return ($"sandboxpool-{type.Kind.ToLowerInvariant()}-{obj.Name()}.yaml", ChildApplier.WithHash(obj));
     }
 

@@ -2,45 +2,99 @@ using System.Text.Json.Nodes;
 using AgentOps.Operator.Controller;
 using AgentOps.Operator.Kube;
 using AgentOps.Operator.Reconcile;
+using AgentOps.Operator.Tests.Kube;
 using AgentOps.Protos.Api;
 using AgentOps.Testing.Kube;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentOps.Operator.Tests.Reconcile;
 
-/// <summary>The operator host running against the fake API server over real HTTP, a real trainer /status listener and a real Redis.</summary>
+/// <summary>Settings of one harness.</summary>
+public sealed record HarnessOptions
+{
+    public bool WithRedis { get; init; }
+    /// <summary>Which pods the stand-in kubelet marks Ready (default: all of the test's namespace).</summary>
+    public Func<V1Pod, bool>? PodsReady { get; init; } = _ => true;
+    /// <summary>The operator's own credentials (default: the admin's). Bug 8's test runs it as the chart's ServiceAccount.</summary>
+    public KubernetesClientConfiguration? OperatorConfig { get; init; }
+    public ReconcileOptions Reconcile { get; init; } = new() { ProgressPollInterval = TimeSpan.FromMilliseconds(200) };
+    public ILoggerFactory Loggers { get; init; } = NullLoggerFactory.Instance;
+    public ITrainerProgressSource? Progress { get; init; }
+}
+
+/// <summary>
+/// The operator host against the real control plane (kube-apiserver + controller-manager v1.28), scoped to a namespace
+/// of its own, with a real trainer /status listener, optionally a real Redis, and pods marked Ready by a kubelet stand-in.
+/// </summary>
 public sealed class OperatorHarness : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _running = Task.CompletedTask;
+    private Task _kubelet = Task.CompletedTask;
+    private readonly RedisRunStreamCleaner _cleaner = new();
+    private readonly HttpClient _http = new();
 
-    public FakeKubeApiServer Server { get; private set; } = null!;
+    public string Ns { get; private set; } = "";
+    /// <summary>The admin's client (what a user's kubectl does).</summary>
     public KubeClient Client { get; private set; } = null!;
+    /// <summary>The operator's client (its own credentials).</summary>
+    public KubeClient OperatorClient { get; private set; } = null!;
+    public KubeControlPlane Plane { get; private set; } = null!;
     public TrainerStatusServer Trainers { get; private set; } = null!;
     public LocalRedisServer? Redis { get; private set; }
     public OperatorHost Host { get; private set; } = null!;
     public OperatorMetrics Metrics { get; } = new();
-    private RedisRunStreamCleaner _cleaner = new();
-    private HttpClient _http = new();
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private long _runReconciles, _poolReconciles;
 
-    public static async Task<OperatorHarness> StartAsync(bool withRedis = false, FakeKubeOptions? fake = null)
+    /// <summary>TrainingRun reconciles this harness's operator ran.</summary>
+    public long RunReconciles => Interlocked.Read(ref _runReconciles);
+    /// <summary>SandboxPool reconciles this harness's operator ran.</summary>
+    public long PoolReconciles => Interlocked.Read(ref _poolReconciles);
+
+    private void CountReconciles()
     {
-        var h = new OperatorHarness();
-        h.Server = await FakeKubeApiServer.StartAsync(fake);
-        h.Client = new KubeClient(new KubeConnection { Server = h.Server.Url });
-        h.Trainers = await TrainerStatusServer.StartAsync();
-        if (withRedis) h.Redis = await LocalRedisServer.StartAsync();
-        h.Host = new OperatorHost(h.Client, new OperatorHostOptions
+        _listener.InstrumentPublished = (i, l) =>
         {
+            if (ReferenceEquals(i.Meter, Metrics.Meter) && i.Name == "agentops_operator_reconcile_total") l.EnableMeasurementEvents(i);
+        };
+        _listener.SetMeasurementEventCallback<long>((_, v, tags, _) =>
+        {
+            foreach (var t in tags)
+                if (t.Key == "kind") Interlocked.Add(ref (string?)t.Value == ApiConstants.TrainingRunKind ? ref _runReconciles : ref _poolReconciles, v);
+        });
+        _listener.Start();
+    }
+
+    public static async Task<OperatorHarness> StartAsync(HarnessOptions? options = null, string prefix = "t")
+    {
+        options ??= new HarnessOptions();
+        var h = new OperatorHarness();
+        h.CountReconciles();
+        h.Plane = await RealCluster.PlaneAsync();
+        h.Ns = await RealCluster.NamespaceAsync(prefix);
+        h.Client = new KubeClient(h.Plane.Config());
+        h.OperatorClient = options.OperatorConfig is { } c ? new KubeClient(c) : new KubeClient(h.Plane.Config());
+        h.Trainers = await TrainerStatusServer.StartAsync();
+        if (options.WithRedis) h.Redis = await LocalRedisServer.StartAsync();
+        h.Host = new OperatorHost(h.OperatorClient, new OperatorHostOptions
+        {
+            Namespace = h.Ns,
             Identity = "test-operator",
-            Reconcile = new ReconcileOptions { ProgressPollInterval = TimeSpan.FromMilliseconds(200) },
-        }, new HttpTrainerProgressSource(h._http, h.Trainers.Resolver), h._cleaner, TimeProvider.System, NullLoggerFactory.Instance, h.Metrics);
+            Reconcile = options.Reconcile,
+        }, options.Progress ?? new HttpTrainerProgressSource(h._http, h.Trainers.Resolver), h._cleaner, TimeProvider.System, options.Loggers, h.Metrics);
         h._running = h.Host.RunAsync(h._stop.Token);
-        await h.Host.Synced.WaitAsync(TimeSpan.FromSeconds(30));
+        if (options.PodsReady is { } ready) h._kubelet = PodReadiness.RunAsync(h.Client.Api, h.Ns, ready, h._stop.Token);
+        await h.Host.Synced.WaitAsync(TimeSpan.FromSeconds(60));
         return h;
     }
 
-    public static string RunYaml(string name, string extraSpec = "", string ns = "research") => $"""
+    public string RunYaml(string name, string extraSpec = "") => RunYaml(name, extraSpec, Ns);
+
+    public static string RunYaml(string name, string extraSpec, string ns) => $"""
         apiVersion: agentops.dev/v1alpha1
         kind: TrainingRun
         metadata: {"{"} name: {name}, namespace: {ns} {"}"}
@@ -49,90 +103,73 @@ public sealed class OperatorHarness : IAsyncDisposable
         {extraSpec}
         """;
 
-    /// <summary>Creates a TrainingRun from YAML the way kubectl does (YAML to JSON, POST).</summary>
-    public async Task<JsonObject> CreateRunAsync(string yaml)
-    {
-        var json = Manifests.ParseTrainingRun(yaml, rejectUnknownFields: false);
-        // Invalid specs must still reach the API server (the CRD schema would catch some; the operator catches the rest).
-        var body = json.Value is not null ? JsonNode.Parse(Manifests.ToJson(json.Value))!.AsObject() : YamlToJson(yaml);
-        return await Client.CreateAsync(ResourceType.TrainingRun, body, default);
-    }
+    /// <summary>Creates a TrainingRun from YAML the way kubectl does (YAML to JSON, POST); the CRD's schema applies.</summary>
+    public async Task<JsonObject> CreateRunAsync(string yaml) => await Client.CreateAsync(ResourceType.TrainingRun, YamlToJson(yaml), default);
+
+    public async Task<JsonObject> CreateAsync(ResourceType type, string yaml) => await Client.CreateAsync(type, YamlToJson(yaml), default);
 
     /// <summary>What kubectl sends: YAML scalars typed by the YAML 1.2 core schema.</summary>
-    public static JsonObject YamlToJson(string yaml)
-    {
-        var stream = new YamlDotNet.RepresentationModel.YamlStream();
-        stream.Load(new StringReader(yaml));
-        return Convert(stream.Documents[0].RootNode)!.AsObject();
+    public static JsonObject YamlToJson(string yaml) => ManifestInstaller.YamlToJson(yaml);
 
-        static JsonNode? Convert(YamlDotNet.RepresentationModel.YamlNode node) => node switch
-        {
-            YamlDotNet.RepresentationModel.YamlMappingNode m => new JsonObject(m.Children.Select(kv =>
-                KeyValuePair.Create(((YamlDotNet.RepresentationModel.YamlScalarNode)kv.Key).Value!, Convert(kv.Value)))),
-            YamlDotNet.RepresentationModel.YamlSequenceNode s => new JsonArray(s.Children.Select(Convert).ToArray()),
-            YamlDotNet.RepresentationModel.YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain } p => p.Value switch
-            {
-                null or "" or "~" or "null" => null,
-                "true" or "false" => JsonNode.Parse(p.Value),
-                var v when double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) => JsonNode.Parse(v),
-                var v => JsonValue.Create(v),
-            },
-            YamlDotNet.RepresentationModel.YamlScalarNode q => JsonValue.Create(q.Value),
-            _ => null,
-        };
-    }
+    public Task<JsonObject?> GetAsync(ResourceType type, string name) => Client.GetAsync(type, Ns, name, default);
 
-    public Task<JsonObject?> GetAsync(ResourceType type, string ns, string name) => Client.GetAsync(type, ns, name, default);
-
-    public async Task<JsonObject> WaitForAsync(ResourceType type, string ns, string name, Func<JsonObject, bool> condition, int seconds = 60)
+    public async Task<JsonObject> WaitForAsync(ResourceType type, string name, Func<JsonObject, bool> condition, int seconds = 90)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         JsonObject? last = null;
         while (DateTime.UtcNow < deadline)
         {
-            last = await GetAsync(type, ns, name);
+            last = await GetAsync(type, name);
             if (last is not null && condition(last)) return last;
-            await Task.Delay(25);
+            await Task.Delay(100);
         }
-        throw new TimeoutException($"{type.Kind} {ns}/{name} did not reach the condition in {seconds} s; last seen: {last?.ToJsonString()}");
+        throw new TimeoutException($"{type.Kind} {Ns}/{name} did not reach the condition in {seconds} s; last seen: {last?.ToJsonString()}");
     }
 
-    public async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 90)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: not reached in {seconds} s");
-            await Task.Delay(25);
+            await Task.Delay(100);
         }
     }
 
-    /// <summary>Waits until the work queues are empty and no write happened for a while: the world has converged.</summary>
-    public async Task WaitQuietAsync(int quietMs = 600, int seconds = 60)
+    /// <summary>Writes the operator made (applies, creates, deletes, status writes).</summary>
+    public long OperatorWrites => Host.Context.Applier.Writes + Host.Context.StatusWrites.Count;
+
+    /// <summary>Waits until the work queues are empty and the operator wrote nothing for a while: the world has converged.</summary>
+    public async Task WaitQuietAsync(int quietMs = 1500, int seconds = 90)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = Server.MutatingRequests;
+        var last = OperatorWrites;
         var since = DateTime.UtcNow;
         while (DateTime.UtcNow < deadline)
         {
-            await Task.Delay(50);
-            var now = Server.MutatingRequests;
+            await Task.Delay(100);
+            var now = OperatorWrites;
             if (now != last || Host.RunQueue.Count > 0 || Host.PoolQueue.Count > 0) { last = now; since = DateTime.UtcNow; continue; }
             if ((DateTime.UtcNow - since).TotalMilliseconds >= quietMs) return;
         }
         throw new TimeoutException($"the operator kept writing for {seconds} s");
     }
 
+    public async Task<IReadOnlyList<Eventsv1Event>> EventsAsync() => (await Client.Api.EventsV1.ListNamespacedEventAsync(Ns)).Items.ToList();
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         try { await _running.WaitAsync(TimeSpan.FromSeconds(30)); } catch (OperationCanceledException) { }
+        try { await _kubelet.WaitAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
+        try { await Client.Api.CoreV1.DeleteNamespaceAsync(Ns); } catch (k8s.Autorest.HttpOperationException) { }
         Client.Dispose();
-        await Server.DisposeAsync();
+        OperatorClient.Dispose();
         await Trainers.DisposeAsync();
         _cleaner.Dispose();
         _http.Dispose();
         Redis?.Dispose();
+        _listener.Dispose();
         Metrics.Dispose();
     }
 }

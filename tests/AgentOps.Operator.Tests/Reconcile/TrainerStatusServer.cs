@@ -30,6 +30,7 @@ public sealed class TrainerStatusServer : IAsyncDisposable
         var server = new TrainerStatusServer(app);
         app.Run(async ctx =>
         {
+            server._requests.AddOrUpdate(ctx.Request.Path.Value ?? "", 1, (_, n) => n + 1);
             if (server._status.TryGetValue(ctx.Request.Path.Value ?? "", out var json))
             {
                 ctx.Response.ContentType = "application/json";
@@ -41,6 +42,11 @@ public sealed class TrainerStatusServer : IAsyncDisposable
         server.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return server;
     }
+
+    private readonly ConcurrentDictionary<string, int> _requests = new();
+
+    /// <summary>How many times a run's /status was asked for.</summary>
+    public int Requests(string ns, string run) => _requests.GetValueOrDefault($"/status/{ns}/{run}");
 
     public void Set(string ns, string run, string json) => _status[$"/status/{ns}/{run}"] = json;
 

@@ -4,19 +4,17 @@ using AgentOps.Operator.Reconcile;
 
 namespace AgentOps.Operator.Tests.Reconcile;
 
-/// <summary>The TrainingRun controller end to end against the fake API server (real HTTP, real watch, real Redis).</summary>
+/// <summary>The TrainingRun controller end to end against a real kube-apiserver + controller-manager (real watch, real GC, real Redis).</summary>
 public class TrainingRunReconcilerTests
 {
-    private const string Ns = "research";
-
     private static bool Phase(JsonObject o, string phase) => (string?)o["status"]?["phase"] == phase;
 
     [Fact]
     public async Task NewRun_CreatesItsChildren_WithOwnerReferences_AndBecomesRunning()
     {
         await using var h = await OperatorHarness.StartAsync();
-        var run = await h.CreateRunAsync(OperatorHarness.RunYaml("r1"));
-        var running = await h.WaitForAsync(ResourceType.TrainingRun, Ns, "r1", o => Phase(o, "Running"));
+        var run = await h.CreateRunAsync(h.RunYaml("r1"));
+        var running = await h.WaitForAsync(ResourceType.TrainingRun, "r1", o => Phase(o, "Running"));
 
         foreach (var (type, name) in new[]
         {
@@ -26,17 +24,17 @@ public class TrainingRunReconcilerTests
             (ResourceType.SandboxPool, "r1-executors"),
         })
         {
-            var child = await h.GetAsync(type, Ns, name);
+            var child = await h.GetAsync(type, name);
             Assert.True(child is not null, $"{type.Kind} {name} missing");
             var owner = child!.Metadata()["ownerReferences"]![0]!;
             Assert.Equal(run.Uid(), (string?)owner["uid"]);
             Assert.True((bool?)owner["controller"]);
         }
         // The pool's own children are owned by the pool.
-        var pool = await h.GetAsync(ResourceType.SandboxPool, Ns, "r1-executors");
-        var executors = await h.WaitForAsync(ResourceType.Deployment, Ns, "r1-executors-executor", _ => true);
+        var pool = await h.GetAsync(ResourceType.SandboxPool, "r1-executors");
+        var executors = await h.WaitForAsync(ResourceType.Deployment, "r1-executors-executor", _ => true);
         Assert.Equal(pool!.Uid(), (string?)executors.Metadata()["ownerReferences"]![0]!["uid"]);
-        Assert.NotNull(await h.GetAsync(ResourceType.NetworkPolicy, Ns, "r1-executors-egress"));
+        Assert.NotNull(await h.GetAsync(ResourceType.NetworkPolicy, "r1-executors-egress"));
 
         Assert.Equal(run.Generation(), (long?)running["status"]!["observedGeneration"]);
         var ready = ((JsonArray)running["status"]!["conditions"]!).Single(c => (string?)c!["type"] == "Ready")!;
@@ -45,9 +43,9 @@ public class TrainingRunReconcilerTests
         Assert.Contains(Names.StreamFinalizer, running.Finalizers());
 
         // Events are written after the status (Pending, then Running).
-        await h.WaitUntilAsync(async () =>
+        await OperatorHarness.WaitUntilAsync(async () =>
         {
-            var events = await h.Client.ListAsync(ResourceType.Event, Ns, default);
+            var events = await h.Client.ListAsync(ResourceType.Event, h.Ns, default);
             return events.Items.Any(e => (string?)e["reason"] == "Running" && (string?)e["regarding"]!["name"] == "r1");
         }, "a Running event");
     }
@@ -56,17 +54,17 @@ public class TrainingRunReconcilerTests
     public async Task ConvergedRun_ASecondReconcileWritesNothing()
     {
         await using var h = await OperatorHarness.StartAsync();
-        await h.CreateRunAsync(OperatorHarness.RunYaml("quiet"));
-        await h.WaitForAsync(ResourceType.TrainingRun, Ns, "quiet", o => Phase(o, "Running"));
-        await h.WaitForAsync(ResourceType.SandboxPool, Ns, "quiet-executors", o => (int?)o["status"]?["readyReplicas"] == 2);
+        await h.CreateRunAsync(h.RunYaml("quiet"));
+        await h.WaitForAsync(ResourceType.TrainingRun, "quiet", o => Phase(o, "Running"));
+        await h.WaitForAsync(ResourceType.SandboxPool, "quiet-executors", o => (int?)o["status"]?["readyReplicas"] == 2);
         await h.WaitQuietAsync();
 
-        var before = h.Server.MutatingRequests;
+        var before = h.OperatorWrites;
         var statusWrites = h.Host.Context.StatusWrites.Count;
         var applierWrites = h.Host.Context.Applier.Writes;
-        await new TrainingRunReconciler(h.Host.Context).ReconcileAsync(new ObjectKey(Ns, "quiet"), default);
-        await new SandboxPoolReconciler(h.Host.Context).ReconcileAsync(new ObjectKey(Ns, "quiet-executors"), default);
-        Assert.Equal(before, h.Server.MutatingRequests);
+        await new TrainingRunReconciler(h.Host.Context).ReconcileAsync(new ObjectKey(h.Ns, "quiet"), default);
+        await new SandboxPoolReconciler(h.Host.Context).ReconcileAsync(new ObjectKey(h.Ns, "quiet-executors"), default);
+        Assert.Equal(before, h.OperatorWrites);
         Assert.Equal(statusWrites, h.Host.Context.StatusWrites.Count);
         Assert.Equal(applierWrites, h.Host.Context.Applier.Writes);
     }
@@ -75,123 +73,97 @@ public class TrainingRunReconcilerTests
     public async Task DriftInAChild_IsCorrected()
     {
         await using var h = await OperatorHarness.StartAsync();
-        await h.CreateRunAsync(OperatorHarness.RunYaml("drift"));
-        await h.WaitForAsync(ResourceType.TrainingRun, Ns, "drift", o => Phase(o, "Running"));
+        await h.CreateRunAsync(h.RunYaml("drift"));
+        await h.WaitForAsync(ResourceType.TrainingRun, "drift", o => Phase(o, "Running"));
         // Someone edits the trainer's image by hand; the operator puts its own value back.
-        await h.Client.MergePatchAsync(ResourceType.Deployment, Ns, "drift-trainer", JsonNode.Parse("""
+        await h.Client.MergePatchAsync(ResourceType.Deployment, h.Ns, "drift-trainer", JsonNode.Parse("""
             {"spec":{"template":{"spec":{"containers":[{"name":"trainer","image":"evil:latest"}]}}}}
             """)!.AsObject(), default);
-        await h.WaitForAsync(ResourceType.Deployment, Ns, "drift-trainer",
+        await h.WaitForAsync(ResourceType.Deployment, "drift-trainer",
             d => (string?)d["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] == new ReconcileOptions().TrainerImage);
     }
 
     [Fact]
-    public async Task StaleStatusWrite_Gets409_AndIsRetried()
+    public async Task InvalidSpec_IsRejectedByTheRealApiServer_NamingEachField()
     {
         await using var h = await OperatorHarness.StartAsync();
-        h.Server.Store.InjectConflicts("trainingruns", "status", 3);
-        await h.CreateRunAsync(OperatorHarness.RunYaml("conflicted"));
-        await h.WaitForAsync(ResourceType.TrainingRun, Ns, "conflicted", o => (string?)o["status"]?["phase"] is not null);
-        int statusPuts;
-        lock (h.Server.RequestLog)
-            statusPuts = h.Server.RequestLog.Count(r => r.StartsWith("PUT /apis/agentops.dev/v1alpha1/namespaces/research/trainingruns/conflicted/status"));
-        Assert.True(statusPuts >= 4, $"expected 3 rejected status writes and a retry, saw {statusPuts} PUTs");
-    }
-
-    [Fact]
-    public async Task InvalidSpec_GivesAConditionNamingTheField_AndAWarningEvent()
-    {
-        await using var h = await OperatorHarness.StartAsync();
-        await h.CreateRunAsync(OperatorHarness.RunYaml("bad", "  algorithm: { groupSize: 1 }").Replace("name: arithmetic", "name: foo"));
-        var bad = await h.WaitForAsync(ResourceType.TrainingRun, Ns, "bad", o => Phase(o, "Invalid"));
-        var spec = ((JsonArray)bad["status"]!["conditions"]!).Single(c => (string?)c!["type"] == "SpecValid")!;
-        Assert.Equal("False", (string?)spec["status"]);
-        Assert.Equal("InvalidSpec", (string?)spec["reason"]);
-        Assert.Equal(
-            "spec.environment.name: unknown environment \"foo\" (known: arithmetic, countdown, tools, multihop-qa, cat); " +
-            "spec.algorithm.groupSize: must be between 2 and 64, got 1",
-            (string?)spec["message"]);
-        Assert.Null(await h.GetAsync(ResourceType.Deployment, Ns, "bad-trainer"));
-        await h.WaitUntilAsync(async () => (await h.Client.ListAsync(ResourceType.Event, Ns, default)).Items
-            .Any(e => (string?)e["reason"] == "InvalidSpec" && (string?)e["type"] == "Warning" && ((string?)e["note"])!.Contains("spec.algorithm.groupSize")), "InvalidSpec event");
-
-        // Fixing the spec (a new generation) makes it valid again: level-triggered.
-        await h.Client.MergePatchAsync(ResourceType.TrainingRun, Ns, "bad", JsonNode.Parse("""
-            {"spec":{"environment":{"name":"arithmetic"},"algorithm":{"groupSize":4}}}
-            """)!.AsObject(), default);
-        var fixedRun = await h.WaitForAsync(ResourceType.TrainingRun, Ns, "bad", o => Phase(o, "Running"));
-        Assert.Equal(2, (long?)fixedRun["status"]!["observedGeneration"]);
+        var e = await Assert.ThrowsAsync<KubeApiException>(() =>
+            h.CreateRunAsync(h.RunYaml("bad", "  algorithm: { groupSize: 1 }").Replace("name: arithmetic", "name: foo")));
+        Assert.Equal("Invalid", e.Reason);
+        Assert.Contains("spec.algorithm.groupSize: Invalid value: 1", e.ApiMessage);
+        Assert.Contains("spec.environment.name: Unsupported value: \"foo\"", e.ApiMessage);
+        Assert.Null(await h.GetAsync(ResourceType.TrainingRun, "bad"));
     }
 
     [Fact]
     public async Task Progress_IsReadFromTheTrainerStatusEndpoint_UntilSucceeded()
     {
         await using var h = await OperatorHarness.StartAsync();
-        h.Trainers.Set(Ns, "prog", """{"phase":"rl","step":37,"totalSteps":100,"policyVersion":37,"meanReward":0.625,"successRate":0.5,"trajectoriesIngested":2368,"tokensPerSecond":5000,"trajectoriesPerSecond":12}""");
-        await h.CreateRunAsync(OperatorHarness.RunYaml("prog"));
+        h.Trainers.Set(h.Ns, "prog", """{"phase":"rl","step":37,"totalSteps":100,"policyVersion":37,"meanReward":0.625,"successRate":0.5,"trajectoriesIngested":2368,"tokensPerSecond":5000,"trajectoriesPerSecond":12}""");
+        await h.CreateRunAsync(h.RunYaml("prog"));
         // Progress is copied while the run may still be Pending (its children not yet ready): wait for both.
-        var running = await h.WaitForAsync(ResourceType.TrainingRun, Ns, "prog", o => (long?)o["status"]?["step"] == 37 && Phase(o, "Running"));
+        var running = await h.WaitForAsync(ResourceType.TrainingRun, "prog", o => (long?)o["status"]?["step"] == 37 && Phase(o, "Running"));
         Assert.Equal(0.625, (double?)running["status"]!["meanReward"]);
         Assert.Equal(2368, (long?)running["status"]!["trajectoriesIngested"]);
 
-        h.Trainers.Set(Ns, "prog", """{"phase":"done","step":100,"totalSteps":100,"policyVersion":100,"meanReward":0.9,"successRate":0.875,"trajectoriesIngested":6400,"tokensPerSecond":0,"trajectoriesPerSecond":0}""");
-        var done = await h.WaitForAsync(ResourceType.TrainingRun, Ns, "prog", o => Phase(o, "Succeeded"));
+        h.Trainers.Set(h.Ns, "prog", """{"phase":"done","step":100,"totalSteps":100,"policyVersion":100,"meanReward":0.9,"successRate":0.875,"trajectoriesIngested":6400,"tokensPerSecond":0,"trajectoriesPerSecond":0}""");
+        var done = await h.WaitForAsync(ResourceType.TrainingRun, "prog", o => Phase(o, "Succeeded"));
         Assert.NotNull(done["status"]!["completionTime"]);
         // A finished run stops its executors (the trainer stays to serve the final policy).
-        await h.WaitForAsync(ResourceType.Deployment, Ns, "prog-executors-executor", d => (int?)d["spec"]!["replicas"] == 0);
+        await h.WaitForAsync(ResourceType.Deployment, "prog-executors-executor", d => (int?)d["spec"]!["replicas"] == 0);
     }
 
     [Fact]
     public async Task Suspend_ScalesExecutorsAndTrainerToZero_AndKeepsTheCheckpointVolume()
     {
         await using var h = await OperatorHarness.StartAsync();
-        await h.CreateRunAsync(OperatorHarness.RunYaml("sus"));
-        await h.WaitForAsync(ResourceType.TrainingRun, Ns, "sus", o => Phase(o, "Running"));
-        await h.Client.MergePatchAsync(ResourceType.TrainingRun, Ns, "sus", JsonNode.Parse("""{"spec":{"suspend":true}}""")!.AsObject(), default);
-        await h.WaitForAsync(ResourceType.TrainingRun, Ns, "sus", o => Phase(o, "Suspended"));
-        await h.WaitForAsync(ResourceType.Deployment, Ns, "sus-executors-executor", d => (int?)d["spec"]!["replicas"] == 0);
-        await h.WaitForAsync(ResourceType.Deployment, Ns, "sus-trainer", d => (int?)d["spec"]!["replicas"] == 0);
-        Assert.NotNull(await h.GetAsync(ResourceType.PersistentVolumeClaim, Ns, "sus-checkpoints"));
+        await h.CreateRunAsync(h.RunYaml("sus"));
+        await h.WaitForAsync(ResourceType.TrainingRun, "sus", o => Phase(o, "Running"));
+        await h.Client.MergePatchAsync(ResourceType.TrainingRun, h.Ns, "sus", JsonNode.Parse("""{"spec":{"suspend":true}}""")!.AsObject(), default);
+        await h.WaitForAsync(ResourceType.TrainingRun, "sus", o => Phase(o, "Suspended"));
+        await h.WaitForAsync(ResourceType.Deployment, "sus-executors-executor", d => (int?)d["spec"]!["replicas"] == 0);
+        await h.WaitForAsync(ResourceType.Deployment, "sus-trainer", d => (int?)d["spec"]!["replicas"] == 0);
+        Assert.NotNull(await h.GetAsync(ResourceType.PersistentVolumeClaim, "sus-checkpoints"));
 
-        await h.Client.MergePatchAsync(ResourceType.TrainingRun, Ns, "sus", JsonNode.Parse("""{"spec":{"suspend":false}}""")!.AsObject(), default);
-        await h.WaitForAsync(ResourceType.TrainingRun, Ns, "sus", o => Phase(o, "Running"));
-        await h.WaitForAsync(ResourceType.Deployment, Ns, "sus-executors-executor", d => (int?)d["spec"]!["replicas"] == 2);
+        await h.Client.MergePatchAsync(ResourceType.TrainingRun, h.Ns, "sus", JsonNode.Parse("""{"spec":{"suspend":false}}""")!.AsObject(), default);
+        await h.WaitForAsync(ResourceType.TrainingRun, "sus", o => Phase(o, "Running"));
+        await h.WaitForAsync(ResourceType.Deployment, "sus-executors-executor", d => (int?)d["spec"]!["replicas"] == 2);
     }
 
     [Fact]
     public async Task DeletingARun_DeletesItsRedisStream_ThenAllItsChildren()
     {
-        await using var h = await OperatorHarness.StartAsync(withRedis: true);
+        await using var h = await OperatorHarness.StartAsync(new HarnessOptions { WithRedis = true });
         var url = h.Redis!.Url;
         h.Redis.Cli("XADD", Names.Stream("gone"), "*", "trajectory", "x");
         h.Redis.Cli("XGROUP", "CREATE", Names.Stream("gone"), "trainer", "0");
         Assert.Equal("1", h.Redis.Cli("EXISTS", Names.Stream("gone")));
-        await h.CreateRunAsync(OperatorHarness.RunYaml("gone", $"  queue: {{ redisUrl: \"{url}\" }}"));
-        await h.WaitForAsync(ResourceType.TrainingRun, Ns, "gone", o => Phase(o, "Running"));
-        Assert.Null(await h.GetAsync(ResourceType.StatefulSet, Ns, "gone-redis")); // an external Redis: none made
+        await h.CreateRunAsync(h.RunYaml("gone", $"  queue: {{ redisUrl: \"{url}\" }}"));
+        await h.WaitForAsync(ResourceType.TrainingRun, "gone", o => Phase(o, "Running"));
+        Assert.Null(await h.GetAsync(ResourceType.StatefulSet, "gone-redis")); // an external Redis: none made
 
-        await h.Client.DeleteAsync(ResourceType.TrainingRun, Ns, "gone", PropagationPolicy.Background, default);
-        await h.WaitUntilAsync(async () => await h.GetAsync(ResourceType.TrainingRun, Ns, "gone") is null, "run deleted");
+        await h.Client.DeleteAsync(ResourceType.TrainingRun, h.Ns, "gone", PropagationPolicy.Background, default);
+        await OperatorHarness.WaitUntilAsync(async () => await h.GetAsync(ResourceType.TrainingRun, "gone") is null, "run deleted");
         Assert.Equal("0", h.Redis.Cli("EXISTS", Names.Stream("gone")));
         foreach (var type in new[] { ResourceType.Deployment, ResourceType.Service, ResourceType.ConfigMap, ResourceType.Secret,
                      ResourceType.SandboxPool, ResourceType.NetworkPolicy, ResourceType.PersistentVolumeClaim })
-            await h.WaitUntilAsync(async () => (await h.Client.ListAsync(type, Ns, default)).Items.Count == 0, $"{type.Plural} garbage-collected");
+            await OperatorHarness.WaitUntilAsync(async () => (await h.Client.ListAsync(type, h.Ns, default, Names.ManagedSelector)).Items.Count == 0, $"{type.Plural} garbage-collected");
     }
 
     [Fact]
     public async Task ScaleSubresourceWrite_ReachesTheExecutorDeployment_AndTheRunDoesNotFightIt()
     {
         await using var h = await OperatorHarness.StartAsync();
-        await h.CreateRunAsync(OperatorHarness.RunYaml("scaled"));
-        await h.WaitForAsync(ResourceType.SandboxPool, Ns, "scaled-executors", o => (int?)o["status"]?["readyReplicas"] == 2);
+        await h.CreateRunAsync(h.RunYaml("scaled"));
+        await h.WaitForAsync(ResourceType.SandboxPool, "scaled-executors", o => (int?)o["status"]?["readyReplicas"] == 2);
         // kubectl scale sandboxpool/scaled-executors --replicas=5
-        await h.Client.MergePatchAsync(ResourceType.SandboxPool, Ns, "scaled-executors",
+        await h.Client.MergePatchAsync(ResourceType.SandboxPool, h.Ns, "scaled-executors",
             JsonNode.Parse("""{"spec":{"replicas":5}}""")!.AsObject(), default, "scale");
-        await h.WaitForAsync(ResourceType.Deployment, Ns, "scaled-executors-executor", d => (int?)d["spec"]!["replicas"] == 5);
-        var pool = await h.WaitForAsync(ResourceType.SandboxPool, Ns, "scaled-executors", o => (int?)o["status"]?["readyReplicas"] == 5);
+        await h.WaitForAsync(ResourceType.Deployment, "scaled-executors-executor", d => (int?)d["spec"]!["replicas"] == 5);
+        var pool = await h.WaitForAsync(ResourceType.SandboxPool, "scaled-executors", o => (int?)o["status"]?["readyReplicas"] == 5);
         Assert.Equal(5, (int?)pool["status"]!["replicas"]);
         Assert.Equal("app.kubernetes.io/name=agentops-executor,app.kubernetes.io/instance=scaled-executors", (string?)pool["status"]!["selector"]);
         await h.WaitQuietAsync();
-        Assert.Equal(5, (int?)(await h.GetAsync(ResourceType.SandboxPool, Ns, "scaled-executors"))!["spec"]!["replicas"]);
+        Assert.Equal(5, (int?)(await h.GetAsync(ResourceType.SandboxPool, "scaled-executors"))!["spec"]!["replicas"]);
     }
 }

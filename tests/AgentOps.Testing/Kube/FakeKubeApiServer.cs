@@ -49,6 +49,9 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
     }
 
     public FakeKubeStore Store { get; }
+
+    /// <summary>A KubernetesClient configuration that reaches this server (plain HTTP, no credentials).</summary>
+    public k8s.KubernetesClientConfiguration Config() => new() { Host = Url.ToString() };
     public Uri Url { get; private set; } = null!;
 
     /// <summary>POST/PUT/PATCH/DELETE requests received (whether or not they changed anything).</summary>
