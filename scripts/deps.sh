@@ -3,7 +3,9 @@
 # and says what it does. Called by `make deps` (and so by `make test` and `make run`).
 set -euo pipefail
 
-packages=(redis-server redis-tools runsc python3-grpcio python3-protobuf prometheus libtorch-dev libopenblas0-openmp g++ make)
+# (The trainer's libtorch comes from NuGet with TorchSharp; Debian's libtorch-dev is installed only by the torch bench,
+# scripts/bench-torch-old.sh, for the engine it replaced.)
+packages=(redis-server redis-tools runsc python3-grpcio python3-protobuf prometheus g++ make)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
@@ -20,12 +22,3 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# libtorch silently falls back to reference BLAS (35x slower) unless the OpenMP OpenBLAS is the active
-# alternative; make it so when both are installed.
-for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
-  target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-openmp | head -1 || true)
-  if [ -n "$target" ] && [ "$(readlink -f /etc/alternatives/$alt)" != "$(readlink -f "$target")" ]; then
-    echo "deps: selecting $target for $alt"
-    ${SUDO:-} update-alternatives --set "$alt" "$target" >/dev/null
-  fi
-done
