@@ -1,9 +1,10 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Engine;
 
-/// <summary>Copies of a tensor's values in managed arrays, from any device and dtype (TorchSharp's data&lt;T&gt;() reads
-/// only a contiguous CPU tensor of exactly T).</summary>
+/// <summary>Copies of a tensor's values in managed arrays, from any device and dtype. Through the raw bytes: TorchSharp's
+/// data&lt;T&gt;().ToArray() reads element by element (313 us for the [32, 259] logits of a decode step, measured).</summary>
 public static class TensorArrays
 {
     /// <summary>The values as float32, row-major.</summary>
@@ -19,6 +20,6 @@ public static class TensorArrays
     {
         using var scope = NewDisposeScope();
         // detach() first: a new handle, so what to() and contiguous() may hand back as-is is still ours to dispose.
-        return t.detach().to(dtype).cpu().contiguous().data<T>().ToArray();
+        return MemoryMarshal.Cast<byte, T>(t.detach().to(dtype).cpu().contiguous().bytes).ToArray();
     }
 }

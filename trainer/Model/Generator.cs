@@ -63,8 +63,8 @@ public sealed class Generator(Transformer model)
         private readonly Device _dev;
         private Row?[] _rows;
         private KvCache _cache;
-        private bool[] _valid; // [rows x capacity]: false marks padding and the slots before a joined row
-        private Tensor? _validTensor;
+        private float[] _keyBias; // [rows x capacity]: Functional.Blocked on padding and the slots before a joined row, else 0
+        private Tensor? _keyBiasTensor;
         private float[] _logits; // [rows x vocab]: the next-token logits of each live row
         private int _admitted;
 
@@ -87,7 +87,7 @@ public sealed class Generator(Transformer model)
             var b = Math.Max(1, rows.Count);
             _rows = new Row?[b];
             _cache = model.NewCache(b, capacity);
-            _valid = new bool[b * capacity];
+            _keyBias = new float[b * capacity];
             _logits = new float[b * _vocab];
             if (rows.Count > 0) Prefill(rows, p);
         }
@@ -132,7 +132,7 @@ public sealed class Generator(Transformer model)
                 _rows[i] = rows[i].Row;
             }
             using var scope = NewDisposeScope();
-            var hidden = _model.ForwardHidden(tensor(tokens, [b, p], device: _dev), tensor(positions, [b, p], device: _dev), ValidUpTo(p), _cache);
+            var hidden = _model.ForwardHidden(tensor(tokens, [b, p], device: _dev), tensor(positions, [b, p], device: _dev), KeyBiasUpTo(p), _cache);
             _model.Head(hidden.select(1, p - 1)).ToFloats().CopyTo(_logits, 0);
         }
 
@@ -161,7 +161,7 @@ public sealed class Generator(Transformer model)
                 var length = _cache.Length;
                 using var scope = NewDisposeScope();
                 var hidden = _model.ForwardHidden(tensor(next, [_rows.Length, 1], device: _dev), tensor(nextPos, [_rows.Length, 1], device: _dev),
-                    ValidUpTo(length + 1), _cache);
+                    KeyBiasUpTo(length + 1), _cache);
                 _model.Head(hidden).ToFloats().CopyTo(_logits, 0);
             }
         }
@@ -222,8 +222,8 @@ public sealed class Generator(Transformer model)
             }
             MaskFrom(slot, start);
             row.CacheStart = start;
-            _validTensor?.Dispose();
-            _validTensor = null;
+            _keyBiasTensor?.Dispose();
+            _keyBiasTensor = null;
             _model.Head(hidden.select(1, p - 1)).ToFloats().CopyTo(_logits, slot * _vocab);
             _rows[slot] = row;
         }
@@ -251,10 +251,10 @@ public sealed class Generator(Transformer model)
             _cache.Dispose();
             _cache = grown;
             Array.Resize(ref _rows, rows);
-            Array.Resize(ref _valid, rows * Capacity);
+            Array.Resize(ref _keyBias, rows * Capacity);
             Array.Resize(ref _logits, rows * _vocab);
-            _validTensor?.Dispose();
-            _validTensor = null;
+            _keyBiasTensor?.Dispose();
+            _keyBiasTensor = null;
             return b;
         }
 
@@ -289,30 +289,30 @@ public sealed class Generator(Transformer model)
                 var start = _rows[i] is { } row ? row.CacheStart -= drop : 0;
                 MaskFrom(i, start);
             }
-            _validTensor?.Dispose();
-            _validTensor = null;
+            _keyBiasTensor?.Dispose();
+            _keyBiasTensor = null;
         }
 
         /// <summary>Row <paramref name="row"/> attends the cache positions from <paramref name="start"/> on (the ones before
         /// are padding or other rows' keys).</summary>
         private void MaskFrom(int row, int start)
         {
-            for (var j = 0; j < Capacity; j++) _valid[row * Capacity + j] = j >= start;
+            for (var j = 0; j < Capacity; j++) _keyBias[row * Capacity + j] = j >= start ? 0f : (float)Functional.Blocked;
         }
 
         /// <summary>Fewer dropped positions than this are not worth a rebase's copy.</summary>
         private const int MinRebase = 16;
 
         /// <summary>The key mask over cache positions [0, <paramref name="length"/>).</summary>
-        private Tensor ValidUpTo(int length)
+        private Tensor KeyBiasUpTo(int length)
         {
-            _validTensor ??= tensor(_valid, [_rows.Length, Capacity], device: _dev).DetachFromDisposeScope();
-            return _validTensor.narrow(1, 0, length);
+            _keyBiasTensor ??= tensor(_keyBias, [_rows.Length, Capacity], device: _dev).DetachFromDisposeScope();
+            return _keyBiasTensor.narrow(1, 0, length);
         }
 
         public void Dispose()
         {
-            _validTensor?.Dispose();
+            _keyBiasTensor?.Dispose();
             _cache.Dispose();
         }
     }

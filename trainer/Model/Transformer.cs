@@ -59,7 +59,8 @@ public sealed class Transformer : nn.Module
     /// <summary>Parameters AdamW does not decay: the RMSNorm gains.</summary>
     public IEnumerable<Parameter> NoDecay => _blocks.SelectMany(b => b.NoDecay).Append(_finalNorm);
 
-    // cos/sin [ContextLength, HeadDim] for RoFormer frequencies theta^(-2i/D), duplicated across the two halves.
+    // cos and sin [ContextLength, HeadDim] for RoFormer frequencies theta^(-2i/D), cos duplicated across the two halves,
+    // sin as [-sin, sin] (Functional.Rotary's signed table).
     private static (Tensor Cos, Tensor Sin) RotaryTables(ModelConfig c, Device device)
     {
         int half = c.HeadDim / 2, t = c.ContextLength;
@@ -70,7 +71,8 @@ public sealed class Transformer : nn.Module
         {
             var angle = p * Math.Pow(c.RopeTheta, -2.0 * i / c.HeadDim);
             cos[p * c.HeadDim + i] = cos[p * c.HeadDim + half + i] = (float)Math.Cos(angle);
-            sin[p * c.HeadDim + i] = sin[p * c.HeadDim + half + i] = (float)Math.Sin(angle);
+            sin[p * c.HeadDim + half + i] = (float)Math.Sin(angle);
+            sin[p * c.HeadDim + i] = -sin[p * c.HeadDim + half + i];
         }
         return (tensor(cos, [t, c.HeadDim], device: device).DetachFromDisposeScope(),
                 tensor(sin, [t, c.HeadDim], device: device).DetachFromDisposeScope());
@@ -84,12 +86,13 @@ public sealed class Transformer : nn.Module
     /// <summary>
     /// Final hidden states [B,T,d] (after the last RMSNorm) for int64 <paramref name="tokens"/> [B,T].
     /// <paramref name="positions"/> [B,T] int64: rotary position of each token (null: 0..T-1 for every row, plus the
-    /// cache length when generating). <paramref name="keyValid"/> [B, Tk] bool: false marks padding keys; Tk = T, or
+    /// cache length when generating). <paramref name="keyBias"/> [B, Tk] float: 0 for a key to attend,
+    /// <see cref="Functional.Blocked"/> for padding; Tk = T, or
     /// cache length + T with a cache. Positions must stay below the context length. For right-padded training batches
     /// pass null: causality already hides the pads from every real token. With <paramref name="cache"/>, keys/values
     /// are appended and the cache advances by T.
     /// </summary>
-    public Tensor ForwardHidden(Tensor tokens, Tensor? positions = null, Tensor? keyValid = null, KvCache? cache = null)
+    public Tensor ForwardHidden(Tensor tokens, Tensor? positions = null, Tensor? keyBias = null, KvCache? cache = null)
     {
         long b = tokens.size(0), t = tokens.size(1);
         var start = cache?.Length ?? 0;
@@ -100,16 +103,17 @@ public sealed class Transformer : nn.Module
         Tensor cos, sin;
         if (positions is null)
         {
-            cos = _cos.narrow(0, start, t).view(1, 1, t, Config.HeadDim);
-            sin = _sin.narrow(0, start, t).view(1, 1, t, Config.HeadDim);
+            cos = _cos.narrow(0, start, t).view(1, t, 1, 1, Config.HeadDim);
+            sin = _sin.narrow(0, start, t).view(1, t, 1, 1, Config.HeadDim);
         }
         else
         {
-            cos = Functional.Embedding(_cos, positions).unsqueeze(1);
-            sin = Functional.Embedding(_sin, positions).unsqueeze(1);
+            cos = Functional.Embedding(_cos, positions).view(b, t, 1, 1, Config.HeadDim);
+            sin = Functional.Embedding(_sin, positions).view(b, t, 1, 1, Config.HeadDim);
         }
         var x = Functional.Embedding(_embed, tokens);
-        for (var i = 0; i < _blocks.Count; i++) x = _blocks[i].Forward(x, cos, sin, keyValid, cache, i, start);
+        var bias = Functional.AttentionBias(t, start + t, keyBias, Device);
+        for (var i = 0; i < _blocks.Count; i++) x = _blocks[i].Forward(x, cos, sin, bias, cache, i, start);
         if (cache != null) cache.Length = start + (int)t;
         return Functional.RmsNorm(x, _finalNorm, Config.NormEps);
     }
@@ -118,8 +122,8 @@ public sealed class Transformer : nn.Module
     public Tensor Head(Tensor hidden) => F.linear(hidden, _head ?? _embed);
 
     /// <summary>Logits [B,T,V] for <paramref name="tokens"/> [B,T] (see <see cref="ForwardHidden"/> for the arguments).</summary>
-    public Tensor Forward(Tensor tokens, Tensor? positions = null, Tensor? keyValid = null, KvCache? cache = null) =>
-        Head(ForwardHidden(tokens, positions, keyValid, cache));
+    public Tensor Forward(Tensor tokens, Tensor? positions = null, Tensor? keyBias = null, KvCache? cache = null) =>
+        Head(ForwardHidden(tokens, positions, keyBias, cache));
 
     /// <summary>log p(targets[b,t] | tokens[b, ..t]) [B,T]: the per-token log-probs every loss is built from.</summary>
     public Tensor TokenLogProbs(Tensor tokens, Tensor targets) => Functional.TokenLogProbs(Forward(tokens), targets);

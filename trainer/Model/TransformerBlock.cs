@@ -37,9 +37,9 @@ public sealed class TransformerBlock : nn.Module
     /// <summary>Parameters AdamW does not decay (the norms' gains).</summary>
     internal IEnumerable<Parameter> NoDecay => [_attnNorm, _mlpNorm];
 
-    /// <summary>x [B,T,d] -> [B,T,d]. cos/sin [B or 1, 1, T, D]; keyValid [B, Tk] or null; with a cache, this
+    /// <summary>x [B,T,d] -> [B,T,d]. cos/sin [B or 1, T, 1, 1, D]; bias from Functional.AttentionBias; with a cache, this
     /// block's keys/values are written at cache positions [start, start+T) and attention spans [0, start+T).</summary>
-    internal Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? keyValid, KvCache? cache, int layer, int start)
+    internal Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? bias, KvCache? cache, int layer, int start)
     {
         long b = x.size(0), t = x.size(1);
         var h = Functional.RmsNorm(x, _attnNorm, _c.NormEps);
@@ -51,7 +51,7 @@ public sealed class TransformerBlock : nn.Module
             k = cache.Keys[layer].narrow(2, 0, start + t);
             v = cache.Values[layer].narrow(2, 0, start + t);
         }
-        var att = Functional.Attention(q, k, v, causal: true, keyValid).transpose(1, 2).reshape(b, t, _c.Dim);
+        var att = Functional.Attention(q, k, v, bias).transpose(1, 2).reshape(b, t, _c.Dim);
         x = x + F.linear(att, _wo);
         var gu = F.linear(Functional.RmsNorm(x, _mlpNorm, _c.NormEps), _wGateUp);
         return x + F.linear(Functional.SwiGlu(gu), _wDown);
