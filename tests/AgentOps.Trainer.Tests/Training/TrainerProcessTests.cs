@@ -130,7 +130,7 @@ public partial class TrainerProcessTests
     public async Task Cuda_without_a_usable_gpu_stops_the_trainer_at_start_saying_why()
     {
         // This build is the CPU one (TorchVariant=cpu), so no GPU is ever usable from it.
-        Assert.Equal("cpu", Engine.TorchRuntime.Variant);
+        Assert.Equal("cpu", AgentOps.Trainer.Engine.TorchRuntime.Variant);
         using var dir = new TempDirectory("agentops-trainer-cuda");
         var manifest = Path.Combine(dir.Path, "run.yaml");
         await File.WriteAllTextAsync(manifest, Manifest.Replace("  checkpoint:", "  trainer: { device: cuda }\n  checkpoint:"));
