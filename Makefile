@@ -11,16 +11,12 @@ RUN_MANIFEST ?= examples/arithmetic-grpo.yaml
 RUN_ARGS ?= --compare
 AGENTOPS := operator/bin/$(CONFIG)/net10.0/agentops
 
-.PHONY: deps native build test run bench clean
+.PHONY: deps build test run bench clean
 
 deps:
 	@bash scripts/deps.sh
 
-# The libtorch C shim; rebuilt only when its sources change (trainer/native/Makefile).
-native: deps
-	@$(MAKE) --no-print-directory -C trainer/native
-
-build: deps native
+build: deps
 	$(DOTNET) build AgentOps.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
 
 test: build
@@ -31,9 +27,10 @@ run: build
 
 # The gateway pods' gen0 budget (operator/Reconcile/TrainingRunChildren.cs GatewayGcValue): the pipeline bench hosts the
 # gateway, so it runs with the gateway's GC setting (the pipeline bench prints the value it ran with).
+# The torch bench runs the engine before TorchSharp beside the current one: scripts/bench-torch-old.sh builds it.
 bench: build
+	@if [ -z "$(BENCH)" ] || [[ ",$(BENCH)," == *",torch,"* ]]; then export AGENTOPS_BENCH_OLD_TORCH=$$(bash scripts/bench-torch-old.sh); fi; \
 	DOTNET_GCgen0size=$${DOTNET_GCgen0size:-0x2000000} $(DOTNET) tests/AgentOps.Bench/bin/$(CONFIG)/net10.0/AgentOps.Bench.dll $(BENCH)
 
 clean:
 	$(DOTNET) clean AgentOps.sln -c $(CONFIG) -nologo >/dev/null
-	@$(MAKE) --no-print-directory -C trainer/native clean

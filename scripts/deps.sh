@@ -3,7 +3,9 @@
 # and says what it does. Called by `make deps` (and so by `make test` and `make run`).
 set -euo pipefail
 
-packages=(redis-server redis-tools runsc python3-grpcio python3-protobuf prometheus libtorch-dev libopenblas0-openmp g++ make etcd-server xz-utils openssl)
+# (The trainer's libtorch comes from NuGet with TorchSharp; Debian's libtorch-dev is installed only by the torch bench,
+# scripts/bench-torch-old.sh, for the engine it replaced.)
+packages=(redis-server redis-tools runsc python3-grpcio python3-protobuf prometheus g++ make etcd-server xz-utils openssl)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
@@ -19,16 +21,6 @@ else
   # prometheus pulls in a long list of recommends (node exporters, etc.) that we do not need.
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-
-# libtorch silently falls back to reference BLAS (35x slower) unless the OpenMP OpenBLAS is the active
-# alternative; make it so when both are installed.
-for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
-  target=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-openmp | head -1 || true)
-  if [ -n "$target" ] && [ "$(readlink -f /etc/alternatives/$alt)" != "$(readlink -f "$target")" ]; then
-    echo "deps: selecting $target for $alt"
-    ${SUDO:-} update-alternatives --set "$alt" "$target" >/dev/null
-  fi
-done
 
 # A real Kubernetes control plane for the operator's tests (scripts/k8s-assets.sh): etcd from Debian, kube-apiserver
 # and kube-controller-manager v1.28.0 unpacked from ../shared/k8s into .k8s-assets/ (envtest's KUBEBUILDER_ASSETS layout).

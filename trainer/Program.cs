@@ -1,7 +1,7 @@
 // agentops-trainer: consumes trajectories, updates the policy, serves Policy.Generate (TEAM.md, "Trainer").
 using System.Runtime.InteropServices;
 using AgentOps.Protos.Api;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
 using AgentOps.Trainer.Training;
 using Microsoft.Extensions.Logging;
 
@@ -72,7 +72,16 @@ catch (Exception e) when (e is ManifestException or IOException)
 
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information));
 var log = loggers.CreateLogger("agentops.trainer");
-TorchStartup.Run(log);
+try
+{
+    // spec.trainer.device: "cuda" where no GPU is usable stops here, saying why.
+    TorchStartup.Run(log, TorchDevices.Resolve(manifest.Spec.Trainer.Device));
+}
+catch (Exception e) when (e is TorchLoadException or ArgumentException)
+{
+    Console.Error.WriteLine($"agentops-trainer: {e.Message}");
+    return 1;
+}
 
 var options = ManifestOptions.From(manifest, new TrainerOptions
 {

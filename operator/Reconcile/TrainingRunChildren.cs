@@ -132,10 +132,12 @@ public static class TrainingRunChildren
         var r = run.Spec.Trainer.Resources;
         var requests = Obj(("cpu", r.Cpu), ("memory", r.Memory));
         var limits = Obj(("cpu", r.Cpu), ("memory", r.Memory));
-        if (r.Gpu > 0)
+        // The trainer computes where spec.trainer.device says (it reads the manifest): cuda gets the GPU it needs.
+        var gpus = run.Spec.Trainer.Device == "cuda" ? Math.Max(1, r.Gpu) : 0;
+        if (gpus > 0)
         {
-            requests["nvidia.com/gpu"] = r.Gpu.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            limits["nvidia.com/gpu"] = r.Gpu.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            requests["nvidia.com/gpu"] = gpus.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            limits["nvidia.com/gpu"] = gpus.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         var container = Obj(
             ("name", "trainer"),
@@ -160,7 +162,7 @@ public static class TrainingRunChildren
         var deployment = Deployment(owner, Names.Trainer(name), "trainer", replicas, container, volumes,
             // One writer of the checkpoint volume (ReadWriteOnce): stop the old pod before starting a new one.
             strategy: Obj(("type", "Recreate")));
-        if (r.Gpu > 0)
+        if (gpus > 0)
             ((JsonObject)deployment["spec"]!["template"]!["spec"]!)["tolerations"] =
                 Arr(Obj(("key", "nvidia.com/gpu"), ("operator", "Exists"), ("effect", "NoSchedule")));
         return deployment;

@@ -50,6 +50,9 @@ public static partial class ManifestValidator
         if (spec.Sandbox.PoolRef.Length > 0 && !DnsLabel().IsMatch(spec.Sandbox.PoolRef))
             errors.Add(new("spec.sandbox.poolRef", $"must be a SandboxPool name (lowercase letters, digits and '-'), got \"{spec.Sandbox.PoolRef}\""));
         errors.AddRange(EnvironmentSettingsSchema.Check(spec.Environment));
+        if (spec.Trainer.Resources.Gpu > 0 && spec.Trainer.Device != "cuda")
+            errors.Add(new("spec.trainer.resources.gpu",
+                $"must be 0 unless spec.trainer.device is \"cuda\" (it is \"{spec.Trainer.Device}\"), got {spec.Trainer.Resources.Gpu}"));
         if (spec.Queue.RedisUrl.Length > 0 && !spec.Queue.RedisUrl.StartsWith("redis://", StringComparison.Ordinal)
             && !spec.Queue.RedisUrl.StartsWith("rediss://", StringComparison.Ordinal))
             errors.Add(new("spec.queue.redisUrl", $"must start with redis:// or rediss://, got \"{spec.Queue.RedisUrl}\""));

@@ -132,6 +132,9 @@ public sealed record TrainerSpec
 {
     /// <summary>Container image of the trainer; "" = the operator's default image.</summary>
     public string Image { get; init; } = "";
+    /// <summary>Where the trainer computes: "cpu", or "cuda" (its first GPU; the operator requests
+    /// <c>nvidia.com/gpu</c> with it, and the trainer fails at start when no GPU is usable).</summary>
+    [OneOf("device", "cpu", "cuda")] public string Device { get; init; } = "cpu";
     public TrainerResources Resources { get; init; } = new();
 }
 
@@ -139,7 +142,8 @@ public sealed record TrainerResources
 {
     [Quantity] public string Cpu { get; init; } = "2";
     [Quantity] public string Memory { get; init; } = "4Gi";
-    /// <summary>GPUs requested as <c>nvidia.com/gpu</c>; 0 = CPU only.</summary>
+    /// <summary>GPUs requested as <c>nvidia.com/gpu</c> when <see cref="TrainerSpec.Device"/> is "cuda" (0 there
+    /// means 1); must stay 0 with "cpu".</summary>
     [Bounds(0, 16)] public int Gpu { get; init; }
 }
 

@@ -1,5 +1,5 @@
 using AgentOps.Trainer.Rollout;
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Algorithms;
 
@@ -10,12 +10,12 @@ public sealed class BatchTensors : IDisposable
     {
         long[] shape = [batch.Rows, batch.Columns];
         Batch = batch;
-        Inputs = Tensor.From(batch.Inputs, shape, device);
-        Targets = Tensor.From(batch.Targets, shape, device);
-        Mask = Tensor.From(batch.LossMask, shape, device);
-        BehaviourLogProbs = Tensor.From(batch.BehaviourLogProbs, shape, device);
-        Advantages = Tensor.From(batch.Advantages, shape, device);
-        Returns = Tensor.From(batch.Returns, shape, device);
+        Inputs = tensor(batch.Inputs, shape, device: device);
+        Targets = tensor(batch.Targets, shape, device: device);
+        Mask = tensor(batch.LossMask, shape, device: device);
+        BehaviourLogProbs = tensor(batch.BehaviourLogProbs, shape, device: device);
+        Advantages = tensor(batch.Advantages, shape, device: device);
+        Returns = tensor(batch.Returns, shape, device: device);
         MaskedTokens = batch.MaskedTokens;
     }
 

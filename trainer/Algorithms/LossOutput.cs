@@ -1,4 +1,4 @@
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Algorithms;
 

@@ -1,4 +1,4 @@
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Algorithms;
 
@@ -10,7 +10,7 @@ namespace AgentOps.Trainer.Algorithms;
 public static class PolicyLoss
 {
     /// <summary>Σ(x·mask) / max(Σmask, 1): the mean over trained tokens of the whole batch.</summary>
-    public static Tensor MaskedMean(Tensor x, Tensor mask) => (x * mask).Sum() / mask.Sum().Clamp(min: 1);
+    public static Tensor MaskedMean(Tensor x, Tensor mask) => (x * mask).sum() / mask.sum().clamp_min(1);
 
     /// <summary>
     /// Per-token clipped surrogate max(-A·r, -A·clip(r, 1-ε, 1+ε)) with r = exp(logp - behaviourLogp), and the
@@ -18,11 +18,11 @@ public static class PolicyLoss
     /// </summary>
     public static (Tensor Loss, Tensor Clipped) ClippedSurrogate(Tensor logProbs, Tensor behaviourLogProbs, Tensor advantages, double clipRange)
     {
-        var ratio = (logProbs - behaviourLogProbs).Exp();
+        var ratio = (logProbs - behaviourLogProbs).exp();
         var unclipped = -advantages * ratio;
-        var clipped = -advantages * ratio.Clamp(1 - clipRange, 1 + clipRange);
-        var loss = unclipped.Maximum(clipped);
-        var active = clipped.Gt(unclipped).To(ScalarType.Float32);
+        var clipped = -advantages * ratio.clamp(1 - clipRange, 1 + clipRange);
+        var loss = unclipped.maximum(clipped);
+        var active = clipped.gt(unclipped).to(ScalarType.Float32);
         return (loss, active);
     }
 
@@ -30,17 +30,17 @@ public static class PolicyLoss
     public static Tensor K3(Tensor logProbs, Tensor referenceLogProbs)
     {
         var d = referenceLogProbs - logProbs;
-        return d.Exp() - d - 1.0;
+        return d.exp() - d - 1.0;
     }
 
     /// <summary>Mean policy entropy over trained tokens (no gradient; a metric).</summary>
     public static double Entropy(Tensor logits, Tensor mask)
     {
-        using var _ = new NoGradScope();
-        using var scope = DisposeScope.Begin();
-        var logp = logits.LogSoftmax(-1);
-        var ent = -(logp.Exp() * logp).Sum(-1);
-        return MaskedMean(ent, mask).ItemFloat();
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var logp = logits.log_softmax(-1);
+        var ent = -(logp.exp() * logp).sum(-1);
+        return MaskedMean(ent, mask).item<float>();
     }
 
     /// <summary>
@@ -49,7 +49,7 @@ public static class PolicyLoss
     /// </summary>
     public static LossOutput ClippedPolicyGradient(Tensor logits, BatchTensors batch, Tensor? referenceLogProbs, double clipRange, double klCoef)
     {
-        var logProbs = Functional.TokenLogProbs(logits, batch.Targets);
+        var logProbs = Model.Functional.TokenLogProbs(logits, batch.Targets);
         var (surrogate, clipped) = ClippedSurrogate(logProbs, batch.BehaviourLogProbs, batch.Advantages, clipRange);
         var policyLoss = MaskedMean(surrogate, batch.Mask);
         var metrics = new Dictionary<string, double>();
@@ -59,17 +59,17 @@ public static class PolicyLoss
         {
             var klTok = MaskedMean(K3(logProbs, referenceLogProbs), batch.Mask);
             if (klCoef != 0) loss = policyLoss + klTok * klCoef;
-            kl = klTok.ItemFloat();
+            kl = klTok.item<float>();
         }
-        metrics["loss/policy"] = policyLoss.ItemFloat();
-        metrics["loss/total"] = loss.ItemFloat();
+        metrics["loss/policy"] = policyLoss.item<float>();
+        metrics["loss/total"] = loss.item<float>();
         metrics["policy/kl"] = kl;
-        metrics["policy/clip_frac"] = MaskedMean(clipped, batch.Mask).ItemFloat();
+        metrics["policy/clip_frac"] = MaskedMean(clipped, batch.Mask).item<float>();
         metrics["policy/entropy"] = Entropy(logits, batch.Mask);
-        using (new NoGradScope())
+        using (no_grad())
         {
             // Approximate KL between the behaviour and current policies on the sampled tokens (k3).
-            metrics["policy/approx_kl_behaviour"] = MaskedMean(K3(logProbs, batch.BehaviourLogProbs), batch.Mask).ItemFloat();
+            metrics["policy/approx_kl_behaviour"] = MaskedMean(K3(logProbs, batch.BehaviourLogProbs), batch.Mask).item<float>();
         }
         return new LossOutput(loss, metrics);
     }

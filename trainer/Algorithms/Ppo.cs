@@ -1,5 +1,8 @@
 using AgentOps.Trainer.Rollout;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Algorithms;
 
@@ -22,20 +25,26 @@ public sealed record PpoOptions(
     bool NormalizeAdvantages = true,
     bool GroupFilter = false);
 
-/// <summary>A linear value head on the transformer's final hidden states: [B,T,D] → [B,T].</summary>
-public sealed class ValueHead : Module
+/// <summary>A linear value head on the transformer's final hidden states: [B,T,D] → [B,T]. Checkpoint names
+/// <c>weight</c> [1, D] and <c>bias</c> [1], as torch.nn.Linear's.</summary>
+public sealed class ValueHead : nn.Module
 {
-    private readonly Parameter _weight;
-    private readonly Parameter _bias;
+    [ComponentName(Name = "weight")] private readonly Parameter _weight;
+    [ComponentName(Name = "bias")] private readonly Parameter _bias;
 
-    public ValueHead(int modelDim, ulong seed, Device device = default)
+    public ValueHead(int modelDim, ulong seed, Device? device = null) : base("value_head")
     {
-        using var scope = DisposeScope.Begin();
-        _weight = RegisterParameter("weight", new Parameter(Tensor.Randn([1, modelDim], seed, device) * (1.0 / Math.Sqrt(modelDim))));
-        _bias = RegisterParameter("bias", new Parameter(Tensor.Zeros([1], device: device), weightDecay: false));
+        using var g = new Generator(seed, CPU);
+        using var scope = NewDisposeScope();
+        _weight = (randn([1, modelDim], generator: g) * (1.0 / Math.Sqrt(modelDim))).to(device ?? CPU).AsModuleParameter();
+        _bias = zeros([1], device: device ?? CPU).AsModuleParameter();
+        RegisterComponents();
     }
 
-    public Tensor Forward(Tensor hidden) => Tensor.Linear(hidden, _weight, _bias).Squeeze(-1);
+    /// <summary>Parameters AdamW does not decay.</summary>
+    public IEnumerable<Parameter> NoDecay => [_bias];
+
+    public Tensor Forward(Tensor hidden) => nn.functional.linear(hidden, _weight, _bias).squeeze(-1);
 }
 
 /// <summary>PPO with a value head and GAE over action tokens (tool output and feedback are not time steps).</summary>
@@ -85,15 +94,15 @@ public static class Ppo
     public static LossOutput Loss(Tensor logits, Tensor values, Tensor oldValues, BatchTensors batch, Tensor? referenceLogProbs, PpoOptions options)
     {
         var policy = PolicyLoss.ClippedPolicyGradient(logits, batch, referenceLogProbs, options.ClipRange, options.KlCoef);
-        var unclipped = (values - batch.Returns).Square();
-        var clippedValues = oldValues + (values - oldValues).Clamp(-options.ValueClipRange, options.ValueClipRange);
-        var clipped = (clippedValues - batch.Returns).Square();
-        var valueLoss = PolicyLoss.MaskedMean(unclipped.Maximum(clipped), batch.Mask) * 0.5;
+        var unclipped = (values - batch.Returns).square();
+        var clippedValues = oldValues + (values - oldValues).clamp(-options.ValueClipRange, options.ValueClipRange);
+        var clipped = (clippedValues - batch.Returns).square();
+        var valueLoss = PolicyLoss.MaskedMean(unclipped.maximum(clipped), batch.Mask) * 0.5;
         var loss = policy.Loss + valueLoss * options.ValueCoef;
         var metrics = new Dictionary<string, double>(policy.Metrics)
         {
-            ["loss/value"] = valueLoss.ItemFloat(),
-            ["loss/total"] = loss.ItemFloat(),
+            ["loss/value"] = valueLoss.item<float>(),
+            ["loss/total"] = loss.item<float>(),
         };
         return new LossOutput(loss, metrics);
     }

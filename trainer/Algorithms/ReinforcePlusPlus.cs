@@ -1,5 +1,5 @@
 using AgentOps.Trainer.Rollout;
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Algorithms;
 

@@ -1,4 +1,4 @@
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Algorithms;
 
@@ -18,12 +18,12 @@ public static class Sft
 {
     public static LossOutput Loss(Tensor logits, BatchTensors batch)
     {
-        var logProbs = Functional.TokenLogProbs(logits, batch.Targets);
+        var logProbs = Model.Functional.TokenLogProbs(logits, batch.Targets);
         var loss = -PolicyLoss.MaskedMean(logProbs, batch.Mask);
         var metrics = new Dictionary<string, double>
         {
-            ["loss/total"] = loss.ItemFloat(),
-            ["loss/sft"] = loss.ItemFloat(),
+            ["loss/total"] = loss.item<float>(),
+            ["loss/sft"] = loss.item<float>(),
             ["policy/entropy"] = PolicyLoss.Entropy(logits, batch.Mask),
         };
         return new LossOutput(loss, metrics);

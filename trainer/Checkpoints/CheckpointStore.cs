@@ -1,12 +1,14 @@
 using System.Text.Json;
 using AgentOps.Trainer.Model;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Checkpoints;
 
 /// <summary>
 /// Checkpoints under one root (<c>RUN_DIR/checkpoints</c>): each is a folder <c>NAME/</c> holding
-/// <c>model.safetensors</c> (weights; metadata "config" = the <see cref="ModelConfig"/> JSON),
+/// <c>model.safetensors</c> (weights; metadata "config" = the <see cref="ModelConfig"/> JSON, "layout" = <see cref="Layout"/>,
+/// "engine" = what wrote it),
 /// <c>optimizer.safetensors</c> (AdamW <c>exp_avg.*</c>/<c>exp_avg_sq.*</c>; metadata "step", "lr") and
 /// <c>state.json</c> (<see cref="TrainerState"/>). A folder is written under a temporary name and renamed into
 /// place, so a reader never sees half a checkpoint; <c>latest</c> is a symlink switched by rename.
@@ -19,6 +21,13 @@ public sealed partial class CheckpointStore(string root, TimeProvider? time = nu
     /// <summary>The symlink to the newest step checkpoint.</summary>
     public const string Latest = "latest";
 
+    /// <summary>Metadata keys of model.safetensors: the layout version and the engine that wrote the file.</summary>
+    public const string LayoutKey = "layout", EngineKey = "engine";
+
+    /// <summary>The tensor names and shapes this trainer reads and writes. Files without a "layout" key were written
+    /// by the libtorch 1.13 shim (trainer/native, up to a19baae) in the same layout, so they read as 1.</summary>
+    public const int Layout = 1;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -30,7 +39,7 @@ public sealed partial class CheckpointStore(string root, TimeProvider? time = nu
 
     /// <summary>Writes checkpoint <paramref name="name"/> (e.g. "sft" or <see cref="StepName"/>) atomically; replaces
     /// an existing one of that name. <paramref name="optimizer"/> may be null (weights only). Returns its folder.</summary>
-    public string Save(string name, Transformer model, AdamW? optimizer, TrainerState state)
+    public string Save(string name, Transformer model, NamedAdamW? optimizer, TrainerState state)
     {
         if (string.IsNullOrWhiteSpace(name) || name.Contains('/') || name == Latest || name.StartsWith('.'))
             throw new ArgumentException($"checkpoint name: must be a plain folder name other than '{Latest}', got '{name}'", nameof(name));
@@ -40,8 +49,8 @@ public sealed partial class CheckpointStore(string root, TimeProvider? time = nu
         Directory.CreateDirectory(tmp);
         try
         {
-            SafeTensors.Write(Path.Combine(tmp, ModelFile), model.NamedParameters().Select(x => (x.Name, (Tensor)x.Param)),
-                new Dictionary<string, string> { ["format"] = "pt", ["config"] = JsonSerializer.Serialize(model.Config, Json) });
+            SafeTensors.Write(Path.Combine(tmp, ModelFile), model.named_parameters().Select(x => (x.name, (Tensor)x.parameter)),
+                new Dictionary<string, string> { ["format"] = "pt", ["config"] = JsonSerializer.Serialize(model.Config, Json), [LayoutKey] = Layout.ToString(System.Globalization.CultureInfo.InvariantCulture), [EngineKey] = TorchRuntime.Describe() });
             if (optimizer != null)
                 SafeTensors.Write(Path.Combine(tmp, OptimizerFile), optimizer.NamedState(), new Dictionary<string, string>
                 {
@@ -73,7 +82,7 @@ public sealed partial class CheckpointStore(string root, TimeProvider? time = nu
 
     /// <summary>Saves <c>step-N</c>, points <c>latest</c> at it, and deletes the oldest step checkpoints beyond
     /// <paramref name="keep"/> (0 keeps all).</summary>
-    public string SaveStep(Transformer model, AdamW? optimizer, TrainerState state, int keep = 0)
+    public string SaveStep(Transformer model, NamedAdamW? optimizer, TrainerState state, int keep = 0)
     {
         var dir = Save(StepName(state.Step), model, optimizer, state);
         PointLatestAt(StepName(state.Step));
@@ -125,17 +134,28 @@ public sealed partial class CheckpointStore(string root, TimeProvider? time = nu
                ?? throw new InvalidDataException($"{path}: empty state");
     }
 
-    /// <summary>The <see cref="ModelConfig"/> a checkpoint's weights were saved with.</summary>
-    public static ModelConfig ReadConfig(string dir)
+    /// <summary>The <see cref="ModelConfig"/> a checkpoint's weights were saved with; throws, naming the layout and
+    /// the engine that wrote it, when its layout is not the one this trainer reads.</summary>
+    public static ModelConfig ReadConfig(string dir) => ReadConfig(dir, SafeTensors.Read(Path.Combine(dir, ModelFile)));
+
+    /// <summary>"written by ENGINE", or which trainer wrote files that predate the key.</summary>
+    public static string WrittenBy(SafeTensorFile file) => file.Metadata.TryGetValue(EngineKey, out var engine)
+        ? $"written by {engine}"
+        : "written by the libtorch 1.13 shim (trainer/native, before TorchSharp)";
+
+    private static ModelConfig ReadConfig(string dir, SafeTensorFile file)
     {
-        var file = SafeTensors.Read(Path.Combine(dir, ModelFile));
+        var layoutText = file.Metadata.GetValueOrDefault(LayoutKey, "1");
+        if (!int.TryParse(layoutText, System.Globalization.CultureInfo.InvariantCulture, out var layout) || layout != Layout)
+            throw new InvalidDataException($"checkpoint {dir}: {ModelFile} has layout \"{layoutText}\" ({WrittenBy(file)}); this trainer " +
+                                           $"({TorchRuntime.Describe()}) reads layout {Layout} only");
         return file.Metadata.TryGetValue("config", out var json)
             ? JsonSerializer.Deserialize<ModelConfig>(json, Json) ?? throw new InvalidDataException($"{dir}/{ModelFile}: empty config")
             : throw new InvalidDataException($"{dir}/{ModelFile}: no 'config' in __metadata__");
     }
 
     /// <summary>Builds a model from a checkpoint folder (serving, evaluation, or a manifest's policy.checkpoint).</summary>
-    public static Transformer LoadModel(string dir, Device device = default)
+    public static Transformer LoadModel(string dir, Device? device = null)
     {
         var model = new Transformer(ReadConfig(dir), seed: 1, device);
         try
@@ -153,16 +173,16 @@ public sealed partial class CheckpointStore(string root, TimeProvider? time = nu
     /// <summary>Restores weights (and optimizer moments and step when <paramref name="optimizer"/> is given) from a
     /// checkpoint folder into existing objects; returns its <see cref="TrainerState"/>. Every shape field of the
     /// <see cref="ModelConfig"/> must match (the context length may differ).</summary>
-    public static TrainerState LoadInto(string dir, Transformer model, AdamW? optimizer)
+    public static TrainerState LoadInto(string dir, Transformer model, NamedAdamW? optimizer)
     {
         // The weights depend on every shape field but not on the context length (rotary tables are computed) or
         // the preset's name, so a checkpoint may be served or trained further with a longer context.
-        var saved = ReadConfig(dir) with { ContextLength = model.Config.ContextLength, Preset = model.Config.Preset };
-        if (saved != model.Config)
-            throw new InvalidDataException($"checkpoint {dir}: saved for model {JsonSerializer.Serialize(saved, Json)}, loading into {JsonSerializer.Serialize(model.Config, Json)}");
-        using var scope = DisposeScope.Begin();
         var weights = SafeTensors.Read(Path.Combine(dir, ModelFile));
-        model.LoadStateDict(weights.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor(model.Device)));
+        var saved = ReadConfig(dir, weights) with { ContextLength = model.Config.ContextLength, Preset = model.Config.Preset };
+        if (saved != model.Config)
+            throw new InvalidDataException($"checkpoint {dir} ({WrittenBy(weights)}): saved for model {JsonSerializer.Serialize(saved, Json)}, loading into {JsonSerializer.Serialize(model.Config, Json)}");
+        using var scope = NewDisposeScope();
+        StateDicts.Load(model, weights.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor(model.Device)), $"checkpoint {dir}/{ModelFile} ({WrittenBy(weights)})");
         if (optimizer != null)
         {
             var opt = SafeTensors.Read(Path.Combine(dir, OptimizerFile));

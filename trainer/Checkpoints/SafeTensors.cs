@@ -1,15 +1,22 @@
 using System.Buffers.Binary;
-
 using System.Text.Json;
-using AgentOps.Trainer.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Checkpoints;
 
 /// <summary>One tensor read from a safetensors file: raw little-endian bytes plus dtype and shape.</summary>
 public sealed record SafeTensorEntry(ScalarType DType, long[] Shape, byte[] Data)
 {
-    /// <summary>Copies the bytes into a new tensor on <paramref name="device"/> (joins the current dispose scope).</summary>
-    public Tensor ToTensor(Device device = default) => Tensor.FromBytes(Data, DType, Shape, device);
+    /// <summary>Copies the bytes into a new tensor on <paramref name="device"/> (the CPU by default; joins the current
+    /// dispose scope).</summary>
+    public Tensor ToTensor(Device? device = null)
+    {
+        using var scope = NewDisposeScope();
+        var t = empty(Shape, DType);
+        t.bytes = Data;
+        return t.to(device ?? CPU).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>The contents of a safetensors file.</summary>
@@ -19,6 +26,8 @@ public sealed record SafeTensorFile(IReadOnlyDictionary<string, SafeTensorEntry>
 /// The safetensors format (huggingface/safetensors, "Format"): 8-byte little-endian header size N, N bytes of
 /// UTF-8 JSON {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}} padded with
 /// spaces to 8-byte alignment, then the raw little-endian tensor bytes, offsets relative to the end of the header.
+/// Ours because TorchSharp has no safetensors support and TorchSharp.PyBridge's writer drops <c>__metadata__</c>
+/// (which holds our model config and optimizer step) and does not pad the header.
 /// </summary>
 public static class SafeTensors
 {
@@ -33,7 +42,7 @@ public static class SafeTensors
         {
             if (!names.Add(name)) throw new ArgumentException($"safetensors: duplicate tensor name '{name}'", nameof(tensors));
             if (name == "__metadata__") throw new ArgumentException("safetensors: '__metadata__' is reserved", nameof(tensors));
-            blobs.Add((name, t.DType, t.Shape, t.ToBytes()));
+            blobs.Add((name, t.dtype, t.shape, Bytes(t)));
         }
         using var header = new MemoryStream();
         using (var w = new Utf8JsonWriter(header))
@@ -103,7 +112,7 @@ public static class SafeTensors
             var offs = prop.Value.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
             if (offs.Length != 2 || offs[0] < 0 || offs[1] < offs[0] || offs[1] > dataLength)
                 throw new InvalidDataException($"{where}: data_offsets [{string.Join(", ", offs)}] outside the {dataLength} data bytes");
-            var expected = shape.Aggregate(1L, (a, d) => a * d) * dtype.ElementSize();
+            var expected = shape.Aggregate(1L, (a, d) => a * d) * ElementSize(dtype);
             if (offs[1] - offs[0] != expected)
                 throw new InvalidDataException($"{where}: shape [{string.Join(", ", shape)}] of {DTypeName(dtype)} needs {expected} bytes, data_offsets span {offs[1] - offs[0]}");
             tensors[prop.Name] = new SafeTensorEntry(dtype, shape, bytes.AsSpan(dataStart + (int)offs[0], (int)(offs[1] - offs[0])).ToArray());
@@ -120,10 +129,25 @@ public static class SafeTensors
         ScalarType.BFloat16 => "BF16",
         ScalarType.Int64 => "I64",
         ScalarType.Int32 => "I32",
-        ScalarType.UInt8 => "U8",
+        ScalarType.Byte => "U8",
         ScalarType.Bool => "BOOL",
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, "no safetensors dtype"),
     };
+
+    private static int ElementSize(ScalarType t) => t switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 => 2,
+        _ => 1,
+    };
+
+    /// <summary>The raw little-endian bytes of <paramref name="t"/> in its own dtype.</summary>
+    private static byte[] Bytes(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().cpu().contiguous().bytes.ToArray();
+    }
 
     private static ScalarType ParseDType(string s, string where) => s switch
     {
@@ -133,7 +157,7 @@ public static class SafeTensors
         "BF16" => ScalarType.BFloat16,
         "I64" => ScalarType.Int64,
         "I32" => ScalarType.Int32,
-        "U8" => ScalarType.UInt8,
+        "U8" => ScalarType.Byte,
         "BOOL" => ScalarType.Bool,
         _ => throw new InvalidDataException($"{where}: unsupported dtype '{s}'"),
     };

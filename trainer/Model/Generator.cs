@@ -1,7 +1,8 @@
 using System.Text;
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Model;
 
@@ -43,7 +44,7 @@ public sealed class Generator(Transformer model)
     public void Generate(IReadOnlyList<GenerationRequest> first, Func<int, Func<GenerationRequest, bool>, IReadOnlyList<GenerationRequest>> more,
         Action<int, GenerationResult> done)
     {
-        using var noGrad = new NoGradScope();
+        using var noGrad = no_grad();
         using var session = new Session(model, first, done, continuous: !ReferenceEquals(more, NoMore));
         session.Run(more);
         Interlocked.Add(ref _rebases, session.Rebases);
@@ -62,8 +63,8 @@ public sealed class Generator(Transformer model)
         private readonly Device _dev;
         private Row?[] _rows;
         private KvCache _cache;
-        private bool[] _valid; // [rows x capacity]: false marks padding and the slots before a joined row
-        private Tensor? _validTensor;
+        private float[] _keyBias; // [rows x capacity]: Functional.Blocked on padding and the slots before a joined row, else 0
+        private Tensor? _keyBiasTensor;
         private float[] _logits; // [rows x vocab]: the next-token logits of each live row
         private int _admitted;
 
@@ -86,7 +87,7 @@ public sealed class Generator(Transformer model)
             var b = Math.Max(1, rows.Count);
             _rows = new Row?[b];
             _cache = model.NewCache(b, capacity);
-            _valid = new bool[b * capacity];
+            _keyBias = new float[b * capacity];
             _logits = new float[b * _vocab];
             if (rows.Count > 0) Prefill(rows, p);
         }
@@ -130,9 +131,9 @@ public sealed class Generator(Transformer model)
                 rows[i].Row.CacheStart = pad;
                 _rows[i] = rows[i].Row;
             }
-            using var scope = DisposeScope.Begin();
-            var hidden = _model.ForwardHidden(Tensor.From(tokens, [b, p], _dev), Tensor.From(positions, [b, p], _dev), ValidUpTo(p), _cache);
-            _model.Head(hidden.Select(1, p - 1)).ToFloatArray().CopyTo(_logits, 0);
+            using var scope = NewDisposeScope();
+            var hidden = _model.ForwardHidden(tensor(tokens, [b, p], device: _dev), tensor(positions, [b, p], device: _dev), KeyBiasUpTo(p), _cache);
+            _model.Head(hidden.select(1, p - 1)).ToFloats().CopyTo(_logits, 0);
         }
 
         public void Run(Func<int, Func<GenerationRequest, bool>, IReadOnlyList<GenerationRequest>> more)
@@ -158,10 +159,10 @@ public sealed class Generator(Transformer model)
                     nextPos[i] = Math.Min(_rows[i]?.NextPosition ?? 0, _ctx - 1);
                 }
                 var length = _cache.Length;
-                using var scope = DisposeScope.Begin();
-                var hidden = _model.ForwardHidden(Tensor.From(next, [_rows.Length, 1], _dev), Tensor.From(nextPos, [_rows.Length, 1], _dev),
-                    ValidUpTo(length + 1), _cache);
-                _model.Head(hidden).ToFloatArray().CopyTo(_logits, 0);
+                using var scope = NewDisposeScope();
+                var hidden = _model.ForwardHidden(tensor(next, [_rows.Length, 1], device: _dev), tensor(nextPos, [_rows.Length, 1], device: _dev),
+                    KeyBiasUpTo(length + 1), _cache);
+                _model.Head(hidden).ToFloats().CopyTo(_logits, 0);
             }
         }
 
@@ -210,20 +211,20 @@ public sealed class Generator(Transformer model)
         {
             var p = row.Prompt.Length;
             var start = length - p;
-            using var scope = DisposeScope.Begin();
+            using var scope = NewDisposeScope();
             using var own = _model.NewCache(1, p);
             var positions = Enumerable.Range(0, p).Select(x => (long)x).ToArray();
-            var hidden = _model.ForwardHidden(Tensor.From(row.Prompt.Select(x => (long)x).ToArray(), [1, p], _dev), Tensor.From(positions, [1, p], _dev), null, own);
+            var hidden = _model.ForwardHidden(tensor(row.Prompt.Select(x => (long)x).ToArray(), [1, p], device: _dev), tensor(positions, [1, p], device: _dev), null, own);
             for (var l = 0; l < _model.Config.Layers; l++)
             {
-                _cache.Keys[l].Narrow(0, slot, 1).Narrow(2, start, p).CopyFrom_(own.Keys[l]);
-                _cache.Values[l].Narrow(0, slot, 1).Narrow(2, start, p).CopyFrom_(own.Values[l]);
+                _cache.Keys[l].narrow(0, slot, 1).narrow(2, start, p).copy_(own.Keys[l]);
+                _cache.Values[l].narrow(0, slot, 1).narrow(2, start, p).copy_(own.Values[l]);
             }
             MaskFrom(slot, start);
             row.CacheStart = start;
-            _validTensor?.Dispose();
-            _validTensor = null;
-            _model.Head(hidden.Select(1, p - 1)).ToFloatArray().CopyTo(_logits, slot * _vocab);
+            _keyBiasTensor?.Dispose();
+            _keyBiasTensor = null;
+            _model.Head(hidden.select(1, p - 1)).ToFloats().CopyTo(_logits, slot * _vocab);
             _rows[slot] = row;
         }
 
@@ -238,22 +239,22 @@ public sealed class Generator(Transformer model)
             var b = _rows.Length;
             var rows = b + Math.Max(needed, Math.Max(1, b / 2));
             var length = _cache.Length;
-            using var scope = DisposeScope.Begin();
+            using var scope = NewDisposeScope();
             var grown = _model.NewCache(rows, Capacity);
             if (length > 0)
                 for (var l = 0; l < _model.Config.Layers; l++)
                 {
-                    grown.Keys[l].Narrow(0, 0, b).Narrow(2, 0, length).CopyFrom_(_cache.Keys[l].Narrow(2, 0, length));
-                    grown.Values[l].Narrow(0, 0, b).Narrow(2, 0, length).CopyFrom_(_cache.Values[l].Narrow(2, 0, length));
+                    grown.Keys[l].narrow(0, 0, b).narrow(2, 0, length).copy_(_cache.Keys[l].narrow(2, 0, length));
+                    grown.Values[l].narrow(0, 0, b).narrow(2, 0, length).copy_(_cache.Values[l].narrow(2, 0, length));
                 }
             grown.Length = length;
             _cache.Dispose();
             _cache = grown;
             Array.Resize(ref _rows, rows);
-            Array.Resize(ref _valid, rows * Capacity);
+            Array.Resize(ref _keyBias, rows * Capacity);
             Array.Resize(ref _logits, rows * _vocab);
-            _validTensor?.Dispose();
-            _validTensor = null;
+            _keyBiasTensor?.Dispose();
+            _keyBiasTensor = null;
             return b;
         }
 
@@ -271,13 +272,13 @@ public sealed class Generator(Transformer model)
                 if (row is not null) drop = Math.Min(drop, row.CacheStart);
             if (drop == int.MaxValue || drop < MinRebase || 4 * drop < length) return;
             var keep = length - drop;
-            using (DisposeScope.Begin())
+            using (NewDisposeScope())
             {
                 for (var l = 0; l < _model.Config.Layers; l++)
                 {
                     // Source and destination overlap: copy through a contiguous clone.
-                    _cache.Keys[l].Narrow(2, 0, keep).CopyFrom_(_cache.Keys[l].Narrow(2, drop, keep).Clone());
-                    _cache.Values[l].Narrow(2, 0, keep).CopyFrom_(_cache.Values[l].Narrow(2, drop, keep).Clone());
+                    _cache.Keys[l].narrow(2, 0, keep).copy_(_cache.Keys[l].narrow(2, drop, keep).clone());
+                    _cache.Values[l].narrow(2, 0, keep).copy_(_cache.Values[l].narrow(2, drop, keep).clone());
                 }
             }
             _cache.Length = keep;
@@ -288,30 +289,30 @@ public sealed class Generator(Transformer model)
                 var start = _rows[i] is { } row ? row.CacheStart -= drop : 0;
                 MaskFrom(i, start);
             }
-            _validTensor?.Dispose();
-            _validTensor = null;
+            _keyBiasTensor?.Dispose();
+            _keyBiasTensor = null;
         }
 
         /// <summary>Row <paramref name="row"/> attends the cache positions from <paramref name="start"/> on (the ones before
         /// are padding or other rows' keys).</summary>
         private void MaskFrom(int row, int start)
         {
-            for (var j = 0; j < Capacity; j++) _valid[row * Capacity + j] = j >= start;
+            for (var j = 0; j < Capacity; j++) _keyBias[row * Capacity + j] = j >= start ? 0f : (float)Functional.Blocked;
         }
 
         /// <summary>Fewer dropped positions than this are not worth a rebase's copy.</summary>
         private const int MinRebase = 16;
 
         /// <summary>The key mask over cache positions [0, <paramref name="length"/>).</summary>
-        private Tensor ValidUpTo(int length)
+        private Tensor KeyBiasUpTo(int length)
         {
-            _validTensor ??= Tensor.From(_valid, [_rows.Length, Capacity], _dev).DetachFromDisposeScope();
-            return _validTensor.Narrow(1, 0, length);
+            _keyBiasTensor ??= tensor(_keyBias, [_rows.Length, Capacity], device: _dev).DetachFromDisposeScope();
+            return _keyBiasTensor.narrow(1, 0, length);
         }
 
         public void Dispose()
         {
-            _validTensor?.Dispose();
+            _keyBiasTensor?.Dispose();
             _cache.Dispose();
         }
     }

@@ -1,4 +1,4 @@
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Model;
 
@@ -15,8 +15,8 @@ public sealed class KvCache : IDisposable
         Values = new Tensor[config.Layers];
         for (var i = 0; i < config.Layers; i++)
         {
-            Keys[i] = Tensor.Zeros([batch, config.Heads, capacity, config.HeadDim], device: device).DetachFromDisposeScope();
-            Values[i] = Tensor.Zeros([batch, config.Heads, capacity, config.HeadDim], device: device).DetachFromDisposeScope();
+            Keys[i] = zeros([batch, config.Heads, capacity, config.HeadDim], device: device).DetachFromDisposeScope();
+            Values[i] = zeros([batch, config.Heads, capacity, config.HeadDim], device: device).DetachFromDisposeScope();
         }
     }
 
@@ -26,7 +26,7 @@ public sealed class KvCache : IDisposable
     /// <summary>Positions per sequence the cache can hold.</summary>
     public int Capacity { get; }
 
-    /// <summary>Positions written so far (advanced by <see cref="Transformer.Forward"/>).</summary>
+    /// <summary>Positions written so far (advanced by <see cref="Transformer.ForwardHidden"/>).</summary>
     public int Length { get; internal set; }
 
     /// <summary>Frees the cache.</summary>

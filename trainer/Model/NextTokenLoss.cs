@@ -1,4 +1,4 @@
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Model;
 
@@ -9,6 +9,6 @@ public static class NextTokenLoss
     public static Tensor Compute(Transformer model, TokenBatch batch)
     {
         var lp = model.TokenLogProbs(batch.Inputs, batch.Targets);
-        return -(lp * batch.LossMask).Sum() / batch.LossMask.Sum().Clamp(min: 1);
+        return -(lp * batch.LossMask).sum() / batch.LossMask.sum().clamp_min(1);
     }
 }

@@ -1,5 +1,5 @@
 using AgentOps.Protos.Tokenization;
-using AgentOps.Trainer.Torch;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Model;
 
@@ -7,13 +7,13 @@ namespace AgentOps.Trainer.Model;
 /// A right-padded next-token batch built from whole sequences: <see cref="Inputs"/>[b,t] = seq[t] and
 /// <see cref="Targets"/>[b,t] = seq[t+1], T = longest length - 1, padded with <c>ByteTokenizer.Pad</c>.
 /// <see cref="LossMask"/>[b,t] (float 0/1) is the per-token mask of the TARGET token (mask[t+1]) and 0 on padding,
-/// so tool output (mask 0) and pads never reach a loss. The tensors join the current <see cref="DisposeScope"/>.
+/// so tool output (mask 0) and pads never reach a loss. The tensors join the current DisposeScope.
 /// </summary>
 public sealed record TokenBatch(Tensor Inputs, Tensor Targets, Tensor LossMask, int Batch, int Length)
 {
     /// <summary>Builds the batch; <paramref name="masks"/> (one byte per token, as in trajectory.proto) may be null
     /// (every real target counts). Sequences need at least 2 tokens.</summary>
-    public static TokenBatch Create(IReadOnlyList<int[]> sequences, IReadOnlyList<byte[]>? masks = null, Device device = default)
+    public static TokenBatch Create(IReadOnlyList<int[]> sequences, IReadOnlyList<byte[]>? masks = null, Device? device = null)
     {
         if (sequences.Count == 0) throw new ArgumentException("token batch: no sequences", nameof(sequences));
         var t = sequences.Max(s => s.Length) - 1;
@@ -37,7 +37,7 @@ public sealed record TokenBatch(Tensor Inputs, Tensor Targets, Tensor LossMask, 
                 mask[i * t + j] = m == null || m[j + 1] != 0 ? 1f : 0f;
             }
         }
-        return new TokenBatch(Tensor.From(inputs, [b, t], device), Tensor.From(targets, [b, t], device),
-            Tensor.From(mask, [b, t], device), b, t);
+        return new TokenBatch(tensor(inputs, [b, t], device: device), tensor(targets, [b, t], device: device),
+            tensor(mask, [b, t], device: device), b, t);
     }
 }

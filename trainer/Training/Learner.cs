@@ -3,7 +3,9 @@ using AgentOps.Trainer.Algorithms;
 using AgentOps.Trainer.Model;
 using AgentOps.Trainer.Rollout;
 using AgentOps.Trainer.Serving;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Training;
 
@@ -20,21 +22,22 @@ public sealed class Learner : IDisposable
     private readonly TrainerOptions _options;
     private Transformer? _reference;
 
-    public Learner(TrainerOptions options, ModelConfig config, Device device = default, long initialVersion = 0)
+    public Learner(TrainerOptions options, ModelConfig config, Device? device = null, long initialVersion = 0)
     {
         _options = options;
-        Device = device;
-        Policy = new Transformer(config.Validate(), (ulong)options.Seed, device);
-        if (options.Algorithm == "ppo") Value = new ValueHead(config.Dim, (ulong)options.Seed + 1, device);
-        var parameters = Policy.NamedParameters().ToList();
-        if (Value is not null) parameters.AddRange(Value.NamedParameters("value."));
-        Optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = options.SftLearningRate, WeightDecay = options.WeightDecay });
+        Device = device ?? CPU;
+        Policy = new Transformer(config.Validate(), (ulong)options.Seed, Device);
+        if (options.Algorithm == "ppo") Value = new ValueHead(config.Dim, (ulong)options.Seed + 1, Device);
+        var parameters = Policy.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        if (Value is not null) parameters.AddRange(Value.named_parameters().Select(p => ("value." + p.name, p.parameter)));
+        Optimizer = new NamedAdamW(parameters, new AdamWOptions { LearningRate = options.SftLearningRate, WeightDecay = options.WeightDecay },
+            Policy.NoDecay.Concat(Value?.NoDecay ?? []));
         Gate = new PolicyVersionGate(initialVersion);
     }
 
     public Transformer Policy { get; }
     public ValueHead? Value { get; }
-    public AdamW Optimizer { get; }
+    public NamedAdamW Optimizer { get; }
     public PolicyVersionGate Gate { get; }
     public Device Device { get; }
 
@@ -51,7 +54,7 @@ public sealed class Learner : IDisposable
         if (_options.KlCoef == 0 || _reference is not null) return;
         _reference = new Transformer(Policy.Config, (ulong)_options.Seed, Device);
         if (checkpoint is not null) Checkpoints.CheckpointStore.LoadInto(checkpoint, _reference, null);
-        else _reference.LoadStateDict(Policy.NamedParameters().ToDictionary(x => x.Name, x => (Tensor)x.Param));
+        else StateDicts.Load(_reference, Policy.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter), "KL reference");
     }
 
     /// <summary>One SFT step: cross-entropy on the demonstrations' mask-1 tokens.</summary>
@@ -104,11 +107,11 @@ public sealed class Learner : IDisposable
         var rows = groups.SelectMany(g => g.Members).ToList();
         var plain = BatchBuilder.Build(rows);
         float[] oldValues;
-        using (new NoGradScope())
-        using (DisposeScope.Begin())
+        using (no_grad())
+        using (NewDisposeScope())
         {
-            using var inputs = Tensor.From(plain.Inputs, [plain.Rows, plain.Columns], Device);
-            oldValues = Value!.Forward(Policy.ForwardHidden(inputs)).ToFloatArray();
+            var inputs = tensor(plain.Inputs, [plain.Rows, plain.Columns], device: Device);
+            oldValues = Value!.Forward(Policy.ForwardHidden(inputs)).ToFloats();
         }
         var options = Ppo;
         var (adv, ret) = Algorithms.Ppo.Advantages(rows, oldValues, plain.Columns, options);
@@ -118,7 +121,7 @@ public sealed class Learner : IDisposable
             var hidden = Policy.ForwardHidden(t.Inputs);
             var logits = Policy.Head(hidden);
             var values = Value!.Forward(hidden);
-            var old = Tensor.From(oldValues, [batch.Rows, batch.Columns], Device);
+            var old = tensor(oldValues, [batch.Rows, batch.Columns], device: Device);
             return Algorithms.Ppo.Loss(logits, values, old, t, ReferenceLogProbs(t), options);
         });
     }
@@ -126,7 +129,7 @@ public sealed class Learner : IDisposable
     private Tensor? ReferenceLogProbs(BatchTensors t)
     {
         if (_reference is null) return null;
-        using var _ = new NoGradScope();
+        using var _ = no_grad();
         return _reference.TokenLogProbs(t.Inputs, t.Targets);
     }
 
@@ -141,21 +144,21 @@ public sealed class Learner : IDisposable
         Optimizer.ZeroGrad();
         var total = Math.Max(1, batch.MaskedTokens);
         var metrics = new Dictionary<string, double>();
-        var parts = microBatches && _options.MicroBatchTokens > 0 && !Device.IsCuda
+        var parts = microBatches && _options.MicroBatchTokens > 0 && Device.type != DeviceType.CUDA
             ? batch.Parts(_options.MicroBatchTokens, _options.PartOverheadTokens).ToList() : [batch];
         var whole = parts.Count == 1;
         foreach (var part in parts)
         {
             var weight = whole ? 1.0 : part.MaskedTokens / (double)total;
-            using var partScope = DisposeScope.Begin();
+            using var partScope = NewDisposeScope();
             using var tensors = new BatchTensors(part, Device);
             var partOutput = loss(tensors, () => Policy.Forward(tensors.Inputs));
-            (whole ? partOutput.Loss : partOutput.Loss * weight).Backward();
+            (whole ? partOutput.Loss : partOutput.Loss * weight).backward();
             foreach (var (k, v) in partOutput.Metrics) metrics[k] = metrics.GetValueOrDefault(k) + v * weight;
         }
-        using var scope = DisposeScope.Begin();
-        var parameters = Policy.Parameters().Concat(Value?.Parameters() ?? []).ToList();
-        var gradNorm = _options.MaxGradNorm > 0 ? GradClip.ClipGradNorm(parameters, _options.MaxGradNorm) : double.NaN;
+        using var scope = NewDisposeScope();
+        var parameters = Policy.parameters().Concat(Value?.parameters() ?? []).ToList();
+        var gradNorm = _options.MaxGradNorm > 0 ? nn.utils.clip_grad_norm_(parameters, _options.MaxGradNorm) : double.NaN;
         Optimizer.LearningRate = learningRate;
         var version = Gate.Update(Optimizer.Step);
         var seconds = watch.Elapsed.TotalSeconds;

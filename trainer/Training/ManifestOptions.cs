@@ -13,6 +13,7 @@ public static class ManifestOptions
             RunId = run.Metadata.Name,
             RedisUrl = defaults.RedisUrl.Length > 0 ? defaults.RedisUrl : s.Queue.RedisUrl,
             Seed = s.Environment.Seed,
+            Device = s.Trainer.Device,
             Preset = s.Policy.Preset,
             InitCheckpoint = s.Policy.Checkpoint,
             MaxContextTokens = s.Agent.MaxContextTokens,

@@ -24,6 +24,8 @@ public sealed record TrainerOptions
     /// <summary>After the last step, keep serving (phase "done") this long so executors see it, then exit.</summary>
     public TimeSpan LingerAfterDone { get; init; } = TimeSpan.FromSeconds(10);
     public int Seed { get; init; } = 1;
+    /// <summary>Where tensors live (spec.trainer.device): "cpu" or "cuda" (cuda:0).</summary>
+    public string Device { get; init; } = "cpu";
 
     // Model
     public string Preset { get; init; } = "tiny";

@@ -58,7 +58,7 @@ public sealed class TrainerRun : IAsyncDisposable
         _checkpoints = new CheckpointStore(Path.Combine(options.RunDir, "checkpoints"), _time);
         _jsonl = new MetricsJsonl(Path.Combine(options.RunDir, "metrics.jsonl"));
         var config = ModelConfig.FromPreset(options.Preset) with { ContextLength = Math.Max(16, options.MaxContextTokens) };
-        Learner = new Learner(options, config);
+        Learner = new Learner(options, config, Engine.TorchDevices.Resolve(options.Device));
         if (options.SftEnabled && options.SftDemonstrations > 0 && !options.ServeOnly)
             _demonstrations = new DemonstrationSet(Path.Combine(options.RunDir, "demonstrations.pb"), options.SftDemonstrations, config.ContextLength, options.Seed);
         Buffer = new UpdateBuffer(new UpdateBufferOptions(options.GroupSize, options.MaxStaleness, config.ContextLength, options.GroupFilter, options.MaxFilteredBatches), _demonstrations);
@@ -111,7 +111,10 @@ public sealed class TrainerRun : IAsyncDisposable
         Learner.Gate.Reset(state.PolicyVersion, () => { });
         var value = Path.Combine(from, "value.safetensors");
         if (Learner.Value is not null && File.Exists(value))
-            Learner.Value.LoadStateDict(SafeTensors.Read(value).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor()));
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            Engine.StateDicts.Load(Learner.Value, SafeTensors.Read(value).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor(Learner.Device)), $"checkpoint {value}");
+        }
         if (_plan.At(_step) == TrainerPhase.Rl)
         {
             // The KL reference is the policy the RL phase started from: the SFT checkpoint when there is one.
@@ -142,7 +145,7 @@ public sealed class TrainerRun : IAsyncDisposable
         // Continuous batching: requests join the running session between decode steps; on the CPU the session winds
         // down as soon as a learner step is queued behind it on the learner thread.
         _batcher = new GenerateBatcher(backend.Session, Learner.Gate, _options.BatchWindow, _options.MaxGenerateBatch, _time,
-            Learner.Device.IsCuda ? null : _learnerThread.Run, Learner.Device.IsCuda ? null : () => _learnerThread.Queued > 0);
+            OnGpu ? null : _learnerThread.Run, OnGpu ? null : () => _learnerThread.Queued > 0);
         var services = new List<ServerServiceDefinition>
         {
             Policy.BindService(new PolicyService(_batcher, Info, Learner.Policy.Config.ContextLength)),
@@ -181,6 +184,8 @@ public sealed class TrainerRun : IAsyncDisposable
         Status.Update(s => s with { TrajectoriesIngested = Buffer.Counters.Ingested });
         return ValueTask.CompletedTask;
     }
+
+    private bool OnGpu => Learner.Device.type == TorchSharp.DeviceType.CUDA;
 
     private PolicyInfo Info()
     {
@@ -386,7 +391,7 @@ public sealed class TrainerRun : IAsyncDisposable
     {
         var path = _checkpoints.SaveStep(Learner.Policy, Learner.Optimizer, State(), _options.CheckpointKeep);
         if (Learner.Value is not null)
-            SafeTensors.Write(Path.Combine(path, "value.safetensors"), Learner.Value.NamedParameters().Select(x => (x.Name, (Torch.Tensor)x.Param)));
+            SafeTensors.Write(Path.Combine(path, "value.safetensors"), Learner.Value.named_parameters().Select(x => (x.name, (TorchSharp.torch.Tensor)x.parameter)));
         TrainerLog.Checkpoint(_log, path);
     }
 

@@ -62,15 +62,31 @@ public class GoldenManifestTests
         Assert.NotNull(c["resources"]!["limits"]!["memory"]);
     }
 
-    [Fact]
-    public void GpuRequest_BecomesNvidiaGpuLimitAndToleration()
+    [Theory]
+    [InlineData("gpu: 2", "2")] // as many as asked
+    [InlineData("gpu: 0", "1")] // cuda needs one
+    public void CudaDevice_BecomesNvidiaGpuLimitAndToleration(string gpu, string expected)
     {
-        var run = Manifests.ParseTrainingRun(ManifestSamples.Full.Replace("gpu: 0", "gpu: 2")).GetValueOrThrow("gpu");
-        var trainer = TrainingRunChildren.Build(Owner, run, new ReconcileOptions()).Single(c => c.Object.Name() == "arithmetic-grpo-trainer" && c.Type.Kind == "Deployment").Object;
-        var pod = trainer["spec"]!["template"]!["spec"]!;
-        Assert.Equal("2", (string?)pod["containers"]![0]!["resources"]!["limits"]!["nvidia.com/gpu"]);
+        var manifest = ManifestSamples.Full.Replace("gpu: 0", gpu).Replace("trainer: { image: \"\",", "trainer: { image: \"\", device: cuda,");
+        var run = Manifests.ParseTrainingRun(manifest).GetValueOrThrow("gpu");
+        Assert.Equal("cuda", run.Spec.Trainer.Device);
+        var pod = TrainerPod(run);
+        Assert.Equal(expected, (string?)pod["containers"]![0]!["resources"]!["limits"]!["nvidia.com/gpu"]);
+        Assert.Equal(expected, (string?)pod["containers"]![0]!["resources"]!["requests"]!["nvidia.com/gpu"]);
         Assert.Equal("nvidia.com/gpu", (string?)pod["tolerations"]![0]!["key"]);
     }
+
+    [Fact]
+    public void CpuDevice_RequestsNoGpu()
+    {
+        var pod = TrainerPod(Manifests.ParseTrainingRun(ManifestSamples.Full).GetValueOrThrow("cpu"));
+        Assert.Null(pod["containers"]![0]!["resources"]!["limits"]!["nvidia.com/gpu"]);
+        Assert.Null(pod["tolerations"]);
+    }
+
+    private static JsonNode TrainerPod(TrainingRun run) =>
+        TrainingRunChildren.Build(Owner, run, new ReconcileOptions())
+            .Single(c => c.Object.Name() == "arithmetic-grpo-trainer" && c.Type.Kind == "Deployment").Object["spec"]!["template"]!["spec"]!;
 
     private static IEnumerable<(string File, JsonObject Obj)> Children()
     {

@@ -110,6 +110,18 @@ public class ManifestValidationTests
                 """)));
 
     [Fact]
+    public void TrainerDevice_IsCpuOrCuda_AndGpusComeOnlyWithCuda()
+    {
+        Assert.Equal(["spec.trainer.device: unknown device \"tpu\" (known: cpu, cuda)"],
+            Errors(ManifestSamples.MinimalWith("trainer: { device: tpu }")));
+        Assert.Equal(["spec.trainer.resources.gpu: must be 0 unless spec.trainer.device is \"cuda\" (it is \"cpu\"), got 2"],
+            Errors(ManifestSamples.MinimalWith("trainer: { resources: { gpu: 2 } }")));
+        Assert.Empty(Errors(ManifestSamples.MinimalWith("trainer: { device: cuda }")));
+        Assert.Empty(Errors(ManifestSamples.MinimalWith("trainer: { device: cuda, resources: { gpu: 2 } }")));
+        Assert.Equal("cpu", new TrainingRun().Spec.Trainer.Device);
+    }
+
+    [Fact]
     public void BadQuantity_ShowsExamples()
         => Assert.Equal(["spec.trainer.resources.memory: invalid quantity \"4GB\" (examples: \"2\", \"500m\", \"4Gi\")"],
             Errors(ManifestSamples.MinimalWith("trainer: { resources: { memory: 4GB } }")));

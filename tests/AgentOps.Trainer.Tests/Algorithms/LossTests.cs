@@ -1,7 +1,8 @@
 using AgentOps.Protos.V1;
 using AgentOps.Trainer.Algorithms;
 using AgentOps.Trainer.Rollout;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 using static AgentOps.Trainer.Tests.Rollout.TestTrajectories;
 
 namespace AgentOps.Trainer.Tests.Algorithms;
@@ -17,7 +18,7 @@ public class LossTests
             ToolOutput("<output>2</output>", 0), Generated("<answer>2</answer>", 1, 1, logprob)), 512);
 
     private static Tensor Logits(TrainingBatch b, int seed) =>
-        Tensor.From(GradCheckRandom(b.Rows * b.Columns * Vocab, seed), [b.Rows, b.Columns, Vocab], requiresGrad: true);
+        tensor(GradCheckRandom(b.Rows * b.Columns * Vocab, seed), [b.Rows, b.Columns, Vocab], requires_grad: true);
 
     private static float[] GradCheckRandom(int n, int seed)
     {
@@ -28,7 +29,7 @@ public class LossTests
     /// <summary>Asserts the gradient on logits is exactly zero at every mask-0 position and non-zero at mask-1 ones.</summary>
     private static void AssertGradientOnlyOnTrainedTokens(Tensor logits, TrainingBatch b)
     {
-        var grad = logits.Grad!.ToFloatArray();
+        var grad = logits.grad!.ToFloats();
         for (var p = 0; p < b.Rows * b.Columns; p++)
         {
             var norm = 0.0;
@@ -41,15 +42,15 @@ public class LossTests
     [Fact]
     public void Sft_is_cross_entropy_on_mask_one_tokens_and_interpreter_output_gets_zero_gradient()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = NewDisposeScope();
         var b = BatchBuilder.Build([ToolEpisode("a", "g", 1), TrajectoryPacker.Pack(Simple("b", "g", 0), 512)]);
         var logits = Logits(b, 1);
-        using var t = new BatchTensors(b, default);
+        using var t = new BatchTensors(b, CPU);
         var output = Sft.Loss(logits, t);
-        output.Loss.Backward();
+        output.Loss.backward();
 
         // Hand-computed token-mean cross-entropy over mask-1 targets.
-        var l = logits.ToFloatArray();
+        var l = logits.ToFloats();
         double sum = 0;
         var n = 0;
         for (var p = 0; p < b.Rows * b.Columns; p++)
@@ -61,30 +62,30 @@ public class LossTests
             sum += lse - row[b.Targets[p]];
             n++;
         }
-        Assert.Equal(sum / n, output.Loss.ItemFloat(), 4);
-        Assert.Equal(output.Metrics["loss/total"], output.Loss.ItemFloat(), 6);
+        Assert.Equal(sum / n, output.Loss.item<float>(), 4);
+        Assert.Equal(output.Metrics["loss/total"], output.Loss.item<float>(), 6);
         AssertGradientOnlyOnTrainedTokens(logits, b);
     }
 
     [Fact]
     public void Grpo_loss_at_ratio_one_is_minus_the_token_mean_advantage_and_masked_tokens_get_no_gradient()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = NewDisposeScope();
         var rows = new[] { ToolEpisode("a", "g", 1), ToolEpisode("b", "g", 0) };
         var group = new RolloutGroup("g", rows, 0);
         var (r, adv) = Grpo.TokenAdvantages([group], new GrpoOptions(StdEpsilon: 0));
         var b = BatchBuilder.Build(r, adv);
         var logits = Logits(b, 2);
-        using var t = new BatchTensors(b, default);
+        using var t = new BatchTensors(b, CPU);
         // Behaviour log-probs equal to the current ones: ratio 1 everywhere.
-        using var behaviour = Functional.TokenLogProbs(logits, t.Targets).Detach();
-        using var t2 = new BatchTensors(b with { BehaviourLogProbs = behaviour.ToFloatArray() }, default);
+        using var behaviour = Trainer.Model.Functional.TokenLogProbs(logits, t.Targets).detach();
+        using var t2 = new BatchTensors(b with { BehaviourLogProbs = behaviour.ToFloats() }, CPU);
 
         var output = Grpo.Loss(logits, t2, referenceLogProbs: behaviour, new GrpoOptions(KlCoef: 0.1));
-        output.Loss.Backward();
+        output.Loss.backward();
 
         // Equal token counts, advantages +1 and -1: the mean is 0, and so is the loss; KL to itself is 0.
-        Assert.Equal(0.0, output.Loss.ItemFloat(), 5);
+        Assert.Equal(0.0, output.Loss.item<float>(), 5);
         Assert.Equal(0.0, output.Metrics["policy/kl"], 6);
         Assert.Equal(0.0, output.Metrics["policy/clip_frac"], 6);
         AssertGradientOnlyOnTrainedTokens(logits, b);
@@ -93,26 +94,26 @@ public class LossTests
     [Fact]
     public void Clipping_stops_the_gradient_once_the_ratio_left_the_trust_region()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = NewDisposeScope();
         var row = ToolEpisode("a", "g", 1, logprob: -50f); // behaviour was far less likely: ratio ≫ 1 + ε
         var b = BatchBuilder.Build([row], [Grpo.Broadcast(row, 1.0)]);
         var logits = Logits(b, 3);
-        using var t = new BatchTensors(b, default);
+        using var t = new BatchTensors(b, CPU);
         var output = Grpo.Loss(logits, t, null, new GrpoOptions());
-        output.Loss.Backward();
+        output.Loss.backward();
         Assert.Equal(1.0, output.Metrics["policy/clip_frac"], 6);
-        Assert.Equal(-1.2, output.Loss.ItemFloat(), 5); // -A · (1 + ε) on every trained token
-        Assert.All(logits.Grad!.ToFloatArray(), g => Assert.Equal(0f, g));
+        Assert.Equal(-1.2, output.Loss.item<float>(), 5); // -A · (1 + ε) on every trained token
+        Assert.All(logits.grad!.ToFloats(), g => Assert.Equal(0f, g));
     }
 
     [Fact]
     public void K3_is_zero_for_equal_policies_and_positive_otherwise()
     {
-        using var scope = DisposeScope.Begin();
-        var a = Tensor.From([-1f, -2f, -0.5f]);
-        var same = PolicyLoss.K3(a, a).ToFloatArray();
+        using var scope = NewDisposeScope();
+        var a = tensor(new[] { -1f, -2f, -0.5f });
+        var same = PolicyLoss.K3(a, a).ToFloats();
         Assert.All(same, v => Assert.Equal(0f, v, 6));
-        var other = PolicyLoss.K3(a, Tensor.From([-1.5f, -1f, -0.1f])).ToFloatArray();
+        var other = PolicyLoss.K3(a, tensor(new[] { -1.5f, -1f, -0.1f })).ToFloats();
         Assert.All(other, v => Assert.True(v > 0));
         // exp(d) - d - 1 with d = ref - logp = -0.5
         Assert.Equal(Math.Exp(-0.5) + 0.5 - 1, other[0], 5);
@@ -137,14 +138,14 @@ public class LossTests
         // At ratio 1 the loss is -Σ A_i·n_i / Σ n_i over the episodes trained on.
         double LossOf(IReadOnlyList<RolloutGroup> gs)
         {
-            using var scope = DisposeScope.Begin();
+            using var scope = NewDisposeScope();
             var (rows, adv) = Grpo.TokenAdvantages(gs, new GrpoOptions());
             var b = BatchBuilder.Build(rows, adv);
             var logits = Logits(b, 4);
-            using var bt = new BatchTensors(b, default);
-            using var behaviour = Functional.TokenLogProbs(logits, bt.Targets).Detach();
-            using var t = new BatchTensors(b with { BehaviourLogProbs = behaviour.ToFloatArray() }, default);
-            return Grpo.Loss(logits, t, null, new GrpoOptions()).Loss.ItemFloat();
+            using var bt = new BatchTensors(b, CPU);
+            using var behaviour = Trainer.Model.Functional.TokenLogProbs(logits, bt.Targets).detach();
+            using var t = new BatchTensors(b with { BehaviourLogProbs = behaviour.ToFloats() }, CPU);
+            return Grpo.Loss(logits, t, null, new GrpoOptions()).Loss.item<float>();
         }
 
         // Infra excluded: advantages +1 and -1 → -(18 - 22) / 40.

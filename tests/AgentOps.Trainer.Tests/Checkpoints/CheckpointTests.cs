@@ -2,7 +2,8 @@ using System.Diagnostics;
 using AgentOps.Trainer.Checkpoints;
 using AgentOps.Trainer.Model;
 using AgentOps.Trainer.Tests.Model;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Tests.Checkpoints;
 
@@ -18,14 +19,14 @@ public sealed class CheckpointTests : IDisposable
     public void Save_then_load_gives_identical_logits_and_an_identical_next_update()
     {
         using var model = new Transformer(TinyModels.Micro, seed: 21);
-        using var opt = new AdamW(model.NamedParameters(), new AdamWOptions { LearningRate = 3e-3 });
+        using var opt = new NamedAdamW(model.named_parameters(), new AdamWOptions { LearningRate = 3e-3 });
         Step(model, opt, 3);
         var store = new CheckpointStore(Path.Combine(_dir, "checkpoints"));
         var state = new TrainerState { Step = 3, PolicyVersion = 3, Phase = "rl", Seed = 7, ConsumerPosition = "1700000000000-5" };
         var path = store.SaveStep(model, opt, state, keep: 2);
 
         using var restored = new Transformer(TinyModels.Micro, seed: 999); // different init, overwritten by the load
-        using var opt2 = new AdamW(restored.NamedParameters(), new AdamWOptions { LearningRate = 1 });
+        using var opt2 = new NamedAdamW(restored.named_parameters(), new AdamWOptions { LearningRate = 1 });
         var loaded = CheckpointStore.LoadInto(path, restored, opt2);
         Assert.Equal(state with { SavedAtUnixSeconds = loaded.SavedAtUnixSeconds, ModelPreset = "micro", Extra = loaded.Extra }, loaded);
         Assert.Equal(3, opt2.StepCount);
@@ -34,8 +35,8 @@ public sealed class CheckpointTests : IDisposable
 
         Step(model, opt, 1);
         Step(restored, opt2, 1);
-        var a = model.Parameters().Select(p => p.ToFloatArray()).ToArray();
-        var b = restored.Parameters().Select(p => p.ToFloatArray()).ToArray();
+        var a = model.parameters().Select(p => p.ToFloats()).ToArray();
+        var b = restored.parameters().Select(p => p.ToFloats()).ToArray();
         for (var i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i]);
     }
 
@@ -72,9 +73,9 @@ public sealed class CheckpointTests : IDisposable
     public void File_follows_the_safetensors_layout_read_by_an_independent_parser()
     {
         var file = Path.Combine(_dir, "t.safetensors");
-        using (var scope = DisposeScope.Begin())
+        using (var scope = NewDisposeScope())
         {
-            SafeTensors.Write(file, [("a", Tensor.From([1.5f, -2f, 3.25f], [3, 1])), ("ids", Tensor.From([7L, 8L], [2]))],
+            SafeTensors.Write(file, [("a", tensor(new[] { 1.5f, -2f, 3.25f }, [3, 1])), ("ids", tensor(new[] { 7L, 8L }, [2]))],
                 new Dictionary<string, string> { ["who"] = "test" });
         }
         // Python's struct + json following the spec: u64 LE header size, JSON header, data from 8 + size.
@@ -102,7 +103,7 @@ public sealed class CheckpointTests : IDisposable
 
         var back = SafeTensors.Read(file);
         using var t = back.Tensors["a"].ToTensor();
-        Assert.Equal([1.5f, -2f, 3.25f], t.ToFloatArray());
+        Assert.Equal([1.5f, -2f, 3.25f], t.ToFloats());
         Assert.Equal("test", back.Metadata["who"]);
     }
 
@@ -110,7 +111,7 @@ public sealed class CheckpointTests : IDisposable
     public void A_truncated_file_is_rejected_with_the_reason()
     {
         var file = Path.Combine(_dir, "bad.safetensors");
-        using (DisposeScope.Begin()) SafeTensors.Write(file, [("w", Tensor.Zeros([4, 4]))]);
+        using (NewDisposeScope()) SafeTensors.Write(file, [("w", zeros(4, 4))]);
         var bytes = File.ReadAllBytes(file);
         File.WriteAllBytes(file, bytes[..^8]);
         var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Read(file));
@@ -120,19 +121,19 @@ public sealed class CheckpointTests : IDisposable
 
     private static float[] Logits(Transformer m)
     {
-        using var scope = DisposeScope.Begin();
-        using var _ = new NoGradScope();
-        return m.Forward(TokenBatch.Create(Data).Inputs).ToFloatArray();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return m.Forward(TokenBatch.Create(Data).Inputs).ToFloats();
     }
 
-    private static void Step(Transformer m, AdamW opt, int steps)
+    private static void Step(Transformer m, NamedAdamW opt, int steps)
     {
         for (var i = 0; i < steps; i++)
         {
-            using var scope = DisposeScope.Begin();
+            using var scope = NewDisposeScope();
             opt.ZeroGrad();
-            NextTokenLoss.Compute(m, TokenBatch.Create(Data)).Backward();
-            GradClip.ClipGradNorm(m.Parameters(), 1.0);
+            NextTokenLoss.Compute(m, TokenBatch.Create(Data)).backward();
+            nn.utils.clip_grad_norm_(m.parameters(), 1.0);
             opt.Step();
         }
     }

@@ -1,5 +1,6 @@
 using AgentOps.Trainer.Model;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Tests.Model;
 
@@ -27,24 +28,24 @@ public class CopyTaskTests
     public void Tiny_model_learns_to_copy_fresh_random_digits()
     {
         using var model = new Transformer(ModelConfig.Tiny with { ContextLength = 64 }, seed: 1);
-        using var opt = new AdamW(model.NamedParameters(), new AdamWOptions { LearningRate = 3e-3 });
+        using var opt = new NamedAdamW(model.named_parameters(), new AdamWOptions { LearningRate = 3e-3 });
         var rng = new Random(5);
         double Loss(bool train)
         {
-            using var scope = DisposeScope.Begin();
+            using var scope = NewDisposeScope();
             var (seqs, masks) = Batch(rng, 32, 8);
             var batch = TokenBatch.Create(seqs, masks);
             if (!train)
             {
-                using var _ = new NoGradScope();
-                return NextTokenLoss.Compute(model, batch).ToFloatArray()[0];
+                using var _ = no_grad();
+                return NextTokenLoss.Compute(model, batch).ToFloats()[0];
             }
             opt.ZeroGrad();
             var loss = NextTokenLoss.Compute(model, batch);
-            loss.Backward();
-            GradClip.ClipGradNorm(model.Parameters(), 1.0);
+            loss.backward();
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0);
             opt.Step();
-            return loss.ToFloatArray()[0];
+            return loss.ToFloats()[0];
         }
         var before = Loss(train: false);
         for (var step = 0; step < 400; step++) Loss(train: true);

@@ -1,7 +1,9 @@
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 using AgentOps.Trainer.Model;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
+using Generator = AgentOps.Trainer.Model.Generator;
 
 namespace AgentOps.Trainer.Tests.Model;
 
@@ -94,10 +96,10 @@ public class GeneratorTests(TrainedMicroModel fixture) : IClassFixture<TrainedMi
         Assert.Equal(a[0].LogProbs, b[0].LogProbs);
 
         // Reported log-probs are the untempered policy's: recompute them with one teacher-forced forward pass.
-        using var scope = DisposeScope.Begin();
+        using var scope = NewDisposeScope();
         int[] full = [.. req.Prompt, .. a[0].Tokens];
-        var lp = fixture.Model.TokenLogProbs(Tensor.From(full[..^1], [1, full.Length - 1]), Tensor.From(full[1..], [1, full.Length - 1]))
-            .ToFloatArray()[(req.Prompt.Count - 1)..];
+        var lp = fixture.Model.TokenLogProbs(Engine.GradCheck.Ids(full[..^1], 1, full.Length - 1), Engine.GradCheck.Ids(full[1..], 1, full.Length - 1))
+            .ToFloats()[(req.Prompt.Count - 1)..];
         for (var k = 0; k < a[0].Tokens.Length; k++) Assert.Equal(lp[k], a[0].LogProbs[k], 3);
     }
 

@@ -1,6 +1,7 @@
 using AgentOps.Protos.Tokenization;
 using AgentOps.Trainer.Model;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Tests.Model;
 
@@ -15,18 +16,18 @@ internal static class TinyModels
     /// <summary>Plain AdamW steps on the next-token loss of a fixed batch; returns the last loss.</summary>
     public static float Train(Transformer model, IReadOnlyList<int[]> sequences, int steps, double lr = 1e-2, IReadOnlyList<byte[]>? masks = null)
     {
-        using var opt = new AdamW(model.NamedParameters(), new AdamWOptions { LearningRate = lr, WeightDecay = 0 });
+        using var opt = new NamedAdamW(model.named_parameters(), new AdamWOptions { LearningRate = lr, WeightDecay = 0 });
         var loss = float.NaN;
         for (var s = 0; s < steps; s++)
         {
-            using var scope = DisposeScope.Begin();
+            using var scope = NewDisposeScope();
             var batch = TokenBatch.Create(sequences, masks);
             var l = NextTokenLoss.Compute(model, batch);
             opt.ZeroGrad();
-            l.Backward();
-            GradClip.ClipGradNorm(model.Parameters(), 1.0);
+            l.backward();
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0);
             opt.Step();
-            loss = l.ItemFloat();
+            loss = l.item<float>();
         }
         return loss;
     }

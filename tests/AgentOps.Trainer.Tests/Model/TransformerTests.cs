@@ -1,6 +1,7 @@
 using AgentOps.Protos.Tokenization;
 using AgentOps.Trainer.Model;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 
 namespace AgentOps.Trainer.Tests.Model;
 
@@ -20,22 +21,22 @@ public class TransformerTests
     [Fact]
     public void Same_seed_gives_the_same_model_and_logits_have_the_right_shape()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = NewDisposeScope();
         using var a = new Transformer(TinyModels.Micro, seed: 5);
         using var b = new Transformer(TinyModels.Micro, seed: 5);
-        var tokens = Tensor.From(TinyModels.Seq("hello"), [1, 6]);
+        var tokens = Engine.GradCheck.Ids(TinyModels.Seq("hello"), 1, 6);
         var la = a.Forward(tokens);
-        Assert.Equal([1L, 6L, (long)ByteTokenizer.VocabSize], la.Shape);
-        Assert.Equal(la.ToFloatArray(), b.Forward(tokens).ToFloatArray());
+        Assert.Equal([1L, 6L, (long)ByteTokenizer.VocabSize], la.shape);
+        Assert.Equal(la.ToFloats(), b.Forward(tokens).ToFloats());
     }
 
     [Fact]
     public void Future_tokens_do_not_change_earlier_logits()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = NewDisposeScope();
         using var model = new Transformer(TinyModels.Micro, seed: 2);
-        var x = model.Forward(Tensor.From(TinyModels.Seq("abcdef"), [1, 7])).Slice(1, 0, 4).ToFloatArray();
-        var y = model.Forward(Tensor.From(TinyModels.Seq("abcXYZ"), [1, 7])).Slice(1, 0, 4).ToFloatArray();
+        var x = model.Forward(Engine.GradCheck.Ids(TinyModels.Seq("abcdef"), 1, 7)).narrow(1, 0, 4).ToFloats();
+        var y = model.Forward(Engine.GradCheck.Ids(TinyModels.Seq("abcXYZ"), 1, 7)).narrow(1, 0, 4).ToFloats();
         for (var i = 0; i < x.Length; i++) Assert.Equal(x[i], y[i], 5);
     }
 
@@ -56,19 +57,19 @@ public class TransformerTests
     [Fact]
     public void Masked_targets_get_exactly_zero_gradient()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = NewDisposeScope();
         using var model = new Transformer(TinyModels.Micro, seed: 4);
         var seq = TinyModels.Seq("a<output>42</output>b");
         var mask = seq.Select((_, i) => (byte)(i >= 2 && i < 20 ? 0 : 1)).ToArray();
         var batch = TokenBatch.Create([seq], [mask]);
 
         // 1. d loss / d logits is exactly 0 at every masked target position.
-        var logits = model.Forward(batch.Inputs).Detach();
-        logits.RequiresGrad = true;
+        var logits = model.Forward(batch.Inputs).detach();
+        logits.requires_grad = true;
         var lp = Functional.TokenLogProbs(logits, batch.Targets);
-        (-(lp * batch.LossMask).Sum() / batch.LossMask.Sum()).Backward();
-        var g = logits.Grad!.Abs().Sum(2).ToFloatArray();
-        var m = batch.LossMask.ToFloatArray();
+        (-(lp * batch.LossMask).sum() / batch.LossMask.sum()).backward();
+        var g = logits.grad!.abs().sum(2).ToFloats();
+        var m = batch.LossMask.ToFloats();
         for (var t = 0; t < m.Length; t++)
         {
             if (m[t] == 0) Assert.Equal(0f, g[t]);
@@ -83,10 +84,10 @@ public class TransformerTests
         for (var i = 13; i < other.Length; i++) other[i] = 'z';
         float[][] Grads(int[] s)
         {
-            model.ZeroGrad();
-            using var inner = DisposeScope.Begin();
-            NextTokenLoss.Compute(model, TokenBatch.Create([s], [tailMask])).Backward();
-            return model.Parameters().Select(p => p.Grad!.ToFloatArray()).ToArray();
+            model.zero_grad();
+            using var inner = NewDisposeScope();
+            NextTokenLoss.Compute(model, TokenBatch.Create([s], [tailMask])).backward();
+            return model.parameters().Select(p => p.grad!.ToFloats()).ToArray();
         }
         var a = Grads(tail);
         var b = Grads(other);

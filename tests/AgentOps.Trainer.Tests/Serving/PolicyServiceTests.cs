@@ -3,7 +3,6 @@ using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 using AgentOps.Trainer.Model;
 using AgentOps.Trainer.Serving;
-using AgentOps.Trainer.Torch;
 
 namespace AgentOps.Trainer.Tests.Serving;
 

@@ -1,6 +1,7 @@
 using AgentOps.Trainer.Model;
 using AgentOps.Trainer.Rollout;
-using AgentOps.Trainer.Torch;
+using AgentOps.Trainer.Engine;
+using static TorchSharp.torch;
 using AgentOps.Trainer.Training;
 using static AgentOps.Trainer.Tests.Rollout.TestTrajectories;
 
@@ -34,12 +35,12 @@ public class MicroBatchTests
         Assert.Equal(ra.Metrics["policy/grad_norm"], rb.Metrics["policy/grad_norm"], 3);
         // The accumulated gradients (left on the parameters after the step) equal the whole batch's up to float
         // summation order; the weights after AdamW would amplify that noise where gradients are ~0 (g / sqrt(g^2)).
-        foreach (var ((name, pa), (_, pb)) in a.Policy.NamedParameters().Zip(b.Policy.NamedParameters()))
+        foreach (var ((name, pa), (_, pb)) in a.Policy.named_parameters().Zip(b.Policy.named_parameters()))
         {
-            using var ga = ((Tensor)pa).Grad!;
-            using var gb = ((Tensor)pb).Grad!;
-            var x = ga.ToFloatArray();
-            var y = gb.ToFloatArray();
+            using var ga = ((Tensor)pa).grad!;
+            using var gb = ((Tensor)pb).grad!;
+            var x = ga.ToFloats();
+            var y = gb.ToFloats();
             var scale = Math.Max(1e-3, x.Max(Math.Abs));
             for (var i = 0; i < x.Length; i++) Assert.True(Math.Abs(x[i] - y[i]) <= 1e-4 * scale, $"{name}.grad[{i}]: {x[i]} vs {y[i]}");
         }

@@ -126,6 +126,28 @@ public partial class TrainerProcessTests
         Assert.Equal(2, step);
     }
 
+    [Fact]
+    public async Task Cuda_without_a_usable_gpu_stops_the_trainer_at_start_saying_why()
+    {
+        // This build is the CPU one (TorchVariant=cpu), so no GPU is ever usable from it.
+        Assert.Equal("cpu", AgentOps.Trainer.Engine.TorchRuntime.Variant);
+        using var dir = new TempDirectory("agentops-trainer-cuda");
+        var manifest = Path.Combine(dir.Path, "run.yaml");
+        await File.WriteAllTextAsync(manifest, Manifest.Replace("  checkpoint:", "  trainer: { device: cuda }\n  checkpoint:"));
+        var runDir = Path.Combine(dir.Path, "run");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "agentops-trainer.dll"), "--manifest", manifest, "--run-dir", runDir, "--grpc-port", "0", "--metrics-port", "0" })
+            psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(120_000), "the trainer did not stop");
+        Assert.Equal(1, p.ExitCode);
+        Assert.Contains("agentops-trainer: spec.trainer.device: \"cuda\", but no GPU is usable", stderr);
+        Assert.DoesNotContain("listening", await stdout);
+        Assert.False(Directory.Exists(Path.Combine(runDir, "checkpoints")), "nothing trained");
+    }
+
     private static ExternalProcess StartTrainer(string manifest, string runDir)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "agentops-trainer.dll");
