@@ -9,7 +9,11 @@ out="$root/.k8s-assets"
 # The shared folder sits beside the repository (../shared/k8s); a git worktree elsewhere finds it beside the main checkout.
 src=${AGENTOPS_K8S_SOURCE:-}
 if [ -z "$src" ]; then
-  for candidate in "$root/../shared/k8s" "$(cd "$root" && git rev-parse --path-format=absolute --git-common-dir 2>/dev/null | xargs -r dirname)/../shared/k8s"; do
+  # A clone made from a local checkout (`git clone /work/main /tmp/ci-check`) finds it beside its origin.
+  origin=$(cd "$root" && git config --get remote.origin.url 2>/dev/null || true)
+  for candidate in "$root/../shared/k8s" "$(cd "$root" && git rev-parse --path-format=absolute --git-common-dir 2>/dev/null | xargs -r dirname)/../shared/k8s" \
+                   "${origin:+$origin/../shared/k8s}"; do
+    [ -n "$candidate" ] || continue
     if [ -f "$candidate/kube-apiserver.xz" ]; then src=$(cd "$candidate" && pwd); break; fi
   done
 fi
