@@ -1,16 +1,15 @@
 using System.Net;
 using System.Runtime.InteropServices;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
-using AgentOps.Protos.Metrics;
-using AgentOps.Protos.Queue;
-using AgentOps.Protos.V1;
+using AgentOps.Queue;
+using AgentOps.Queue.Ingest;
+using AgentOps.Telemetry;
+using AgentOps.Telemetry.Grpc;
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Workers.Gateway;
+namespace AgentOps.Gateway;
 
 /// <summary>
-/// `agentops-workers gateway`: TrajectoryIngest.Push into the run's Redis stream (issue 3). Stateless, so any
+/// `agentops-gateway`: TrajectoryIngest.Push and PushBatches into the run's Redis stream (issue 3). Stateless, so any
 /// number of replicas can serve one run. Prints "gateway: ready grpc=PORT metrics=PORT" once both ports listen;
 /// stops on SIGTERM / SIGINT after in-flight calls finish (up to 10 s).
 /// </summary>
@@ -44,11 +43,12 @@ public static class GatewayCommand
         using var metrics = new IngestMetrics();
         var bind = IPAddress.Parse(options.Bind);
         await using var metricsServer = new MetricsServer(new MetricsServerOptions { Port = options.MetricsPort, Address = bind });
-        metricsServer.AddReadinessCheck("redis", async ct =>
+        async Task<ReadinessResult> RedisReady(CancellationToken ct)
         {
             var stats = await queue.GetStatsAsync(ct);
             return ReadinessResult.Ready($"stream length {stats.Length}, backlog {stats.Lag}");
-        });
+        }
+        metricsServer.AddReadinessCheck("redis", RedisReady);
         await metricsServer.StartAsync(stop.Token);
 
         var service = new TrajectoryIngestService(queue, new IngestOptions
@@ -63,10 +63,11 @@ public static class GatewayCommand
         {
             BindAddress = bind,
             Port = options.Port,
-            // Frames up to twice the trajectory limit reach the validator (INVALID_ARGUMENT naming the size);
-            // bigger ones are refused from the frame header (RESOURCE_EXHAUSTED) without being read.
-            Service = new GrpcServiceOptions { MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, 2L * options.MaxTrajectoryBytes) },
-        }, [TrajectoryIngest.BindService(service)], cancellationToken: stop.Token);
+            HealthChecks = [("redis", RedisReady)],
+        },
+        // Frames up to twice the trajectory limit reach the validator (INVALID_ARGUMENT naming the size);
+        // bigger ones are refused from the frame header (RESOURCE_EXHAUSTED) without being read.
+        [service.ToGrpcService(maxReceiveMessageSize: (int)Math.Min(int.MaxValue, 2L * options.MaxTrajectoryBytes))], stop.Token);
 
         GatewayLog.Started(logger, options.Run, options.Bind, host.Port, metricsServer.Port, options.Redis, options.MaxBacklog);
         Console.Out.WriteLine($"gateway: ready grpc={host.Port} metrics={metricsServer.Port}");

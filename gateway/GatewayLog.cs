@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Workers.Gateway;
+namespace AgentOps.Gateway;
 
 internal static partial class GatewayLog
 {

@@ -1,8 +1,8 @@
 using System.Globalization;
 
-namespace AgentOps.Workers.Gateway;
+namespace AgentOps.Gateway;
 
-/// <summary>`agentops-workers gateway` flags; every knob named, with a default.</summary>
+/// <summary>`agentops-gateway` flags; every knob named, with a default.</summary>
 public sealed record GatewayOptions
 {
     /// <summary>--redis: "redis://host:port" or a StackExchange.Redis configuration string.</summary>
@@ -36,9 +36,9 @@ public sealed record GatewayOptions
     public string Bind { get; init; } = "0.0.0.0";
 
     public const string Usage = """
-        usage: agentops-workers gateway --redis URL --run NAME --token-file FILE [--port 7001] [--metrics-port 9101]
-               [--max-backlog 10000] [--max-length 100000] [--max-trajectory-bytes 4194304]
-               [--environments arithmetic,countdown] [--bind 0.0.0.0]
+        usage: agentops-gateway --redis URL --run NAME --token-file FILE [--port 7001] [--metrics-port 9101]
+                        [--max-backlog 10000] [--max-length 100000] [--max-trajectory-bytes 4194304]
+                        [--environments arithmetic,countdown] [--bind 0.0.0.0]
         """;
 
     /// <summary>Parses the flags; an error names the flag and the value seen.</summary>

@@ -1,6 +1,6 @@
 using AgentOps.Protos.V1;
 
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>
 /// The run's trajectory queue (DESIGN.md, "Queue semantics"): at-least-once delivery through one consumer

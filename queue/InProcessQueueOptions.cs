@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>Knobs of <see cref="InProcessTrajectoryQueue"/>; the same meaning as for the Redis queue.</summary>
 public sealed record InProcessQueueOptions

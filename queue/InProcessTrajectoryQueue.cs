@@ -1,7 +1,6 @@
 using AgentOps.Protos.V1;
-using AgentOps.Protos.Wire;
 
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>
 /// The embedded queue of <c>agentops run</c> (no Redis): the same semantics as <see cref="RedisTrajectoryQueue"/>
@@ -50,7 +49,7 @@ public sealed class InProcessTrajectoryQueue : ITrajectoryQueue
     {
         ArgumentNullException.ThrowIfNull(trajectories);
         foreach (var t in trajectories) QueueArguments.CheckSerialized(t); // all checked before any is stored
-        var parsed = trajectories.Select(t => TrajectoryWireParser.Parse(t.Bytes)).ToList();
+        var parsed = trajectories.Select(t => t.Message).ToList();
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Append(parsed));
     }

@@ -1,6 +1,6 @@
 using AgentOps.Protos.V1;
 
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>Argument checks both queue implementations share, with messages naming the value seen.</summary>
 internal static class QueueArguments
@@ -16,8 +16,6 @@ internal static class QueueArguments
     {
         if (string.IsNullOrEmpty(trajectory.TrajectoryId))
             throw new ArgumentException("trajectory_id is empty: the queue is idempotent by trajectory id, so every trajectory needs one", nameof(trajectory));
-        if (trajectory.Bytes is null)
-            throw new ArgumentException($"trajectory \"{trajectory.TrajectoryId}\": Bytes is null; it must hold the serialized message", nameof(trajectory));
     }
 
     public static void CheckRead(string consumer, int maxCount)

@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>
 /// The queue's store could not be reached or did not answer in time (Redis down, restarting, overloaded).

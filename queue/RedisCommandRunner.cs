@@ -1,7 +1,7 @@
 using System.Globalization;
 using StackExchange.Redis;
 
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>
 /// Runs one command (or pipelined group) of the run's stream with <see cref="RedisQueueOptions.CommandTimeout"/>:

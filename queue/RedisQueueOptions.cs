@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>Knobs of <see cref="RedisTrajectoryQueue"/>.</summary>
 public sealed record RedisQueueOptions
@@ -22,18 +22,9 @@ public sealed record RedisQueueOptions
     /// <summary>Pause between non-blocking <c>XREADGROUP</c> polls while a read waits (no BLOCK on the shared multiplexer).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 
-    /// <summary>Target size of one read reply; reads ask for as many entries as fit (at least one) and loop up to maxCount.</summary>
-    public int MaxReplyBytes { get; init; } = 256 * 1024;
-
-    /// <summary>Most trajectories one append transaction carries (<see cref="RedisTrajectoryQueue.AppendBatchAsync"/>
+    /// <summary>Most trajectories one append (script or transaction) carries (<see cref="RedisTrajectoryQueue.AppendBatchAsync"/>
     /// splits bigger batches and sends the parts pipelined).</summary>
     public int MaxAppendBatch { get; init; } = 64;
-
-    /// <summary>Most payload bytes one append transaction carries (at least one trajectory); bigger batches go as several
-    /// transactions, pipelined. StackExchange.Redis 1.2.6 slows down on big requests: measured here (with the earlier
-    /// append script), 64 trajectories of 4 KiB took 9-39 ms as one 256 KiB script and 4.2-4.6 ms as 64 KiB scripts
-    /// sent together.</summary>
-    public int MaxAppendBatchBytes { get; init; } = 64 * 1024;
 
     /// <summary>
     /// Trajectories of up to this many serialized bytes are appended by one Lua script per part; bigger ones by
@@ -45,14 +36,6 @@ public sealed record RedisQueueOptions
     /// every byte of a string it is given); at 64 KiB redis-server 454-568 vs 359-380 us.
     /// </summary>
     public int ScriptAppendMaxBytes { get; init; } = 8 * 1024;
-
-    /// <summary>
-    /// The write buffer of a connection <see cref="RedisTrajectoryQueue.ConnectAsync"/> opens (StackExchange.Redis 1.2.6
-    /// <c>writeBuffer</c>, default 4 KiB). Its writes bigger than the buffer go to the socket one by one, so with 4 KiB
-    /// every trajectory's payload was its own send(): measured here, 200 scripts of 32 x 4 KiB took 6,460 sendto calls
-    /// with the default and 155 with 256 KiB (strace -c).
-    /// </summary>
-    public int ClientWriteBufferBytes { get; init; } = 256 * 1024;
 
     /// <summary>Clock for read waits and poll pauses (idle times are Redis's own clock).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -1,6 +1,6 @@
 using StackExchange.Redis;
 
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>
 /// Idempotent appends to the run's stream: an id key <c>agentops:{run}:ids:ID</c> (value 1, TTL
@@ -13,8 +13,7 @@ namespace AgentOps.Protos.Queue;
 /// <see cref="RedisStreamScripts.CommitAppends"/> (marks them, and removes the entry of an id a concurrent append stored
 /// after the MGET), EXEC. No Lua string is made of the payload, which Redis's Lua copies and hashes byte by byte.</item>
 /// </list>
-/// A batch is cut into parts of at most <see cref="RedisQueueOptions.MaxAppendBatch"/> trajectories and
-/// <see cref="RedisQueueOptions.MaxAppendBatchBytes"/> bytes, in order, sent together (the multiplexer pipelines them
+/// A batch is cut into parts of at most <see cref="RedisQueueOptions.MaxAppendBatch"/> trajectories, in order, sent together (the multiplexer pipelines them
 /// and Redis runs them in that order). A repeated id within the batch is a Duplicate of its first occurrence.
 /// </summary>
 internal sealed class RedisStreamAppender(RedisCommandRunner commands, RedisQueueOptions options)
@@ -70,20 +69,17 @@ internal sealed class RedisStreamAppender(RedisCommandRunner commands, RedisQueu
         var parts = new List<(int Start, int Count, bool Script)>();
         if (fresh.Count == 0) return parts;
         var start = 0;
-        var bytes = 0L;
         var script = ByScript(trajectories[fresh[0]]);
         for (var f = 0; f < fresh.Count; f++)
         {
             var t = trajectories[fresh[f]];
             var count = f - start;
-            if (count > 0 && (count == options.MaxAppendBatch || bytes + t.Bytes.Length > options.MaxAppendBatchBytes || ByScript(t) != script))
+            if (count > 0 && (count == options.MaxAppendBatch || ByScript(t) != script))
             {
                 parts.Add((start, count, script));
                 start = f;
-                bytes = 0;
                 script = ByScript(t);
             }
-            bytes += t.Bytes.Length;
         }
         parts.Add((start, fresh.Count - start, script));
         return parts;
@@ -126,12 +122,14 @@ internal sealed class RedisStreamAppender(RedisCommandRunner commands, RedisQueu
         var result = await commands.Run(Describe(trajectories, fresh[start], count, "append "), async db =>
         {
             var transaction = db.CreateTransaction();
-            var adds = new Task<RedisResult>[count];
+            var adds = new Task<RedisValue>[count];
             for (var j = 0; j < count; j++)
             {
                 var t = trajectories[fresh[start + j]];
-                adds[j] = transaction.ExecuteAsync("XADD", [_stream, "MAXLEN", "~", options.MaxLength, "*", "id", t.TrajectoryId, "p", (RedisValue)t.Bytes]);
+                adds[j] = transaction.StreamAddAsync(_stream, [new NameValueEntry("id", t.TrajectoryId), new NameValueEntry("p", t.Bytes)],
+                    maxLength: options.MaxLength, useApproximateMaxLength: true);
             }
+            // Raw EVAL: ScriptEvaluateAsync may send EVALSHA, and inside MULTI a NOSCRIPT would fail after the XADDs ran.
             var committed = transaction.ExecuteAsync("EVAL", commit);
             var executed = transaction.ExecuteAsync();
             // Awaits every command of the transaction, so a failure of any is seen (and none is left unobserved).

@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>Lua run by Redis atomically.</summary>
 internal static class RedisStreamScripts

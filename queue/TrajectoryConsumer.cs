@@ -5,7 +5,7 @@ using AgentOps.Protos.V1;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>
 /// The trainer's read loop over an <see cref="ITrajectoryQueue"/> (Redis Streams consumer-group pattern): reads

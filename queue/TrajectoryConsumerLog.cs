@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 internal static partial class TrajectoryConsumerLog
 {

@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Queue;
+namespace AgentOps.Queue;
 
 /// <summary>Knobs of the trainer's read loop (<see cref="TrajectoryConsumer"/>), each with a default.</summary>
 public sealed record TrajectoryConsumerOptions

@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Metrics;
+namespace AgentOps.Telemetry;
 
 /// <summary>
 /// Default explicit bucket boundaries for histograms that bring no

@@ -7,12 +7,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
 
-namespace AgentOps.Protos.Metrics;
+namespace AgentOps.Telemetry;
 
 /// <summary>
 /// The HTTP/1.1 side port every AgentOps process serves (the gRPC port is HTTP/2-only):
-/// <c>GET /metrics</c> (Prometheus text 0.0.4 from a <see cref="MetricsCollector"/>), <c>GET /healthz</c>
+/// <c>GET /metrics</c> (prometheus-net's <c>MapMetrics</c> over a <see cref="MetricsCollector"/>'s registry: our
+/// instruments plus the standard process_* and dotnet_* metrics), <c>GET /healthz</c>
 /// (liveness: 200 while the process serves), <c>GET /readyz</c> (readiness: 200 when every registered check
 /// is ready, else 503 naming the failing checks), plus routes a process adds with <see cref="MapGet"/>
 /// before <see cref="StartAsync"/> (the trainer's <c>/status</c>).
@@ -25,12 +27,13 @@ public sealed class MetricsServer : IAsyncDisposable
     private readonly List<(string Path, RequestDelegate Handler)> _routes = [];
     private WebApplication? _app;
 
-    /// <param name="collector">The collector to serve; null creates one for meters named "AgentOps*" (disposed with the server).</param>
+    /// <param name="collector">The collector to serve; null creates one for meters named "AgentOps*" with the process and
+    /// runtime metrics (disposed with the server).</param>
     public MetricsServer(MetricsServerOptions? options = null, MetricsCollector? collector = null)
     {
         _options = options ?? new MetricsServerOptions();
         _ownsCollector = collector is null;
-        Collector = collector ?? new MetricsCollector();
+        Collector = collector ?? new MetricsCollector(processMetrics: true);
     }
 
     public MetricsCollector Collector { get; }
@@ -61,7 +64,7 @@ public sealed class MetricsServer : IAsyncDisposable
             k.Listen(_options.Address, _options.Port, l => l.Protocols = HttpProtocols.Http1));
         builder.Services.AddRoutingCore();
         var app = builder.Build();
-        app.MapGet("/metrics", WriteMetrics);
+        app.MapMetrics("/metrics", Collector.Registry);
         app.MapGet("/healthz", ctx => WriteText(ctx, 200, "ok\n"));
         app.MapGet("/readyz", WriteReadiness);
         foreach (var (path, handler) in _routes) app.MapGet(path, handler);
@@ -107,13 +110,6 @@ public sealed class MetricsServer : IAsyncDisposable
         {
             return ReadinessResult.NotReady($"{e.GetType().Name}: {e.Message}");
         }
-    }
-
-    private Task WriteMetrics(HttpContext ctx)
-    {
-        var text = Collector.Collect();
-        ctx.Response.ContentType = MetricsCollector.ContentType;
-        return ctx.Response.WriteAsync(text, ctx.RequestAborted);
     }
 
     private async Task WriteReadiness(HttpContext ctx)

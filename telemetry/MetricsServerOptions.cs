@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace AgentOps.Protos.Metrics;
+namespace AgentOps.Telemetry;
 
 /// <summary>Where <see cref="MetricsServer"/> listens and how long a readiness check may take.</summary>
 public sealed record MetricsServerOptions

@@ -1,12 +1,10 @@
-using System.Globalization;
 using System.Text;
 
-namespace AgentOps.Protos.Metrics;
+namespace AgentOps.Telemetry;
 
 /// <summary>
-/// Names, label values and numbers as the Prometheus text exposition format 0.0.4 wants them
-/// (prometheus/docs exposition_formats.md: metric names match [a-zA-Z_:][a-zA-Z0-9_:]*, label names
-/// [a-zA-Z_][a-zA-Z0-9_]*, label values escape \ " and newline, HELP escapes \ and newline).
+/// The names our instruments get in Prometheus (prometheus/docs exposition_formats.md: metric names match
+/// [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]*); escaping and numbers are prometheus-net's.
 /// </summary>
 public static class PrometheusNames
 {
@@ -46,29 +44,4 @@ public static class PrometheusNames
             sb.Append(char.IsAsciiLetterOrDigit(c) || c == '_' || (allowColon && c == ':') ? c : '_');
         return sb.ToString();
     }
-
-    /// <summary>Label value escaping: backslash, double quote and line feed.</summary>
-    public static void AppendLabelValue(StringBuilder sb, string value)
-    {
-        foreach (var c in value)
-        {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '"': sb.Append("\\\""); break;
-                case '\n': sb.Append("\\n"); break;
-                default: sb.Append(c); break;
-            }
-        }
-    }
-
-    /// <summary>HELP text escaping: backslash and line feed.</summary>
-    public static string EscapeHelp(string help) => help.Replace("\\", "\\\\").Replace("\n", "\\n");
-
-    /// <summary>A sample value: Go's ParseFloat syntax, with +Inf, -Inf and NaN spelled as Prometheus does.</summary>
-    public static string FormatValue(double v) =>
-        double.IsPositiveInfinity(v) ? "+Inf"
-        : double.IsNegativeInfinity(v) ? "-Inf"
-        : double.IsNaN(v) ? "NaN"
-        : v.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Metrics;
+namespace AgentOps.Telemetry;
 
 /// <summary>What one readiness check found; <see cref="Detail"/> says why when not ready.</summary>
 public sealed record ReadinessResult(bool IsReady, string Detail)

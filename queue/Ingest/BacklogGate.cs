@@ -1,6 +1,6 @@
-using AgentOps.Protos.Queue;
+using AgentOps.Queue;
 
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
 /// <summary>
 /// Backpressure (DESIGN.md, "Queue semantics"): reads the queue's unconsumed backlog at most once per interval

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
 internal static partial class IngestLog
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
 /// <summary>Ingest metrics (issue 3, "Metrics"); labels are fixed small sets (outcome, reason), never ids.</summary>
 public sealed class IngestMetrics : IDisposable

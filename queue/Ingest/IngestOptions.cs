@@ -1,4 +1,4 @@
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
 /// <summary>Knobs of <see cref="TrajectoryIngestService"/>; every one named, with a default.</summary>
 public sealed record IngestOptions

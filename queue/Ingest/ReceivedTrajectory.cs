@@ -1,14 +1,16 @@
-using AgentOps.Protos.Queue;
+using AgentOps.Protos.V1;
 
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
-/// <summary>One Push request as the gateway reads it: what validation needs, read from the frame's bytes, and the bytes to store.</summary>
-public readonly record struct ReceivedTrajectory(TrajectorySummary Summary, SerializedTrajectory Serialized)
+/// <summary>One trajectory as the gateway received it: what validation needs (read from a parse of its bytes) and the
+/// bytes to store as they arrived.</summary>
+public sealed record ReceivedTrajectory(TrajectorySummary Summary, SerializedTrajectory Serialized)
 {
-    /// <summary>Reads <paramref name="bytes"/> (the frame, owned by the caller from now on); throws InvalidProtocolBufferException where a parse would.</summary>
-    public static ReceivedTrajectory Read(byte[] bytes)
+    /// <summary>Parses <paramref name="bytes"/> (owned by the caller from now on) with Google.Protobuf; throws
+    /// InvalidProtocolBufferException when they are not a Trajectory.</summary>
+    public static ReceivedTrajectory Read(ReadOnlyMemory<byte> bytes)
     {
-        var summary = TrajectoryWireReader.Read(bytes);
+        var summary = TrajectorySummary.Of(Trajectory.Parser.ParseFrom(bytes.Span));
         return new(summary, new SerializedTrajectory(summary.TrajectoryId, bytes));
     }
 }

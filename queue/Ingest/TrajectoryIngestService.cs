@@ -1,35 +1,36 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Queue;
 using AgentOps.Protos.V1;
+using AgentOps.Telemetry.Grpc;
+using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
 /// <summary>
-/// <c>TrajectoryIngest.Push</c> over any <see cref="ITrajectoryQueue"/> (issue 3, "Gateway"): checks the run's
-/// bearer token, validates each trajectory (INVALID_ARGUMENT naming field and value), refuses with
-/// RESOURCE_EXHAUSTED and a <c>retry-after-ms</c> trailer while the backlog is over its bound, appends
-/// idempotently (a duplicate id counts as acknowledged) and acks only once the queue stored every trajectory.
+/// <c>TrajectoryIngest.Push</c> and <c>PushBatches</c> over any <see cref="ITrajectoryQueue"/> (issue 3, "Gateway"), on
+/// grpc-dotnet: the run's bearer token is checked by a <see cref="BearerTokenInterceptor"/> (<see cref="ToGrpcService"/>);
+/// each trajectory is validated (INVALID_ARGUMENT naming field and value); while the backlog is over its bound the call is
+/// refused with RESOURCE_EXHAUSTED and a <c>retry-after-ms</c> trailer; appends are idempotent (a duplicate id counts as
+/// acknowledged) and the ack goes out only once the queue stored every trajectory.
 /// Trajectories are appended in batches (up to <see cref="IngestOptions.MaxAppendBatch"/>, or fewer when the client
-/// pauses): one queue round trip per batch instead of one per trajectory. Each is stored as the bytes that arrived,
-/// validated from those bytes (<see cref="TrajectoryWireReader"/>) without building the message.
-/// A failed call may have stored some of its trajectories: the client resends them all, with the same ids.
+/// pauses): one queue round trip per batch instead of one per trajectory. Each is stored as the bytes that arrived
+/// (<see cref="IngestMethods"/>). A failed call may have stored some of its trajectories: the client resends them all,
+/// with the same ids.
 /// <code>
 /// var service = new TrajectoryIngestService(queue, new IngestOptions { RunId = "demo", BearerToken = token });
-/// await using var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = 7001 },
-///     [TrajectoryIngest.BindService(service)]);
+/// await using var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = 7001 }, [service.ToGrpcService()]);
 /// </code>
 /// </summary>
-public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestBase
+[BindServiceMethod(typeof(TrajectoryIngestService), nameof(BindService))]
+public sealed class TrajectoryIngestService
 {
-    public const string RetryAfterTrailer = "retry-after-ms";
+    public const string RetryAfterTrailer = IngestTrailers.RetryAfterMs;
     private readonly ITrajectoryQueue _queue;
     private readonly IngestOptions _options;
     private readonly IngestMetrics _metrics;
     private readonly ILogger _logger;
     private readonly BacklogGate _backlog;
-    private readonly byte[]? _token;
 
     public TrajectoryIngestService(ITrajectoryQueue queue, IngestOptions options, IngestMetrics? metrics = null, ILogger<TrajectoryIngestService>? logger = null)
     {
@@ -41,10 +42,37 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         _metrics = metrics ?? new IngestMetrics();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _backlog = new BacklogGate(queue, options);
-        _token = options.BearerToken is null ? null : System.Text.Encoding.UTF8.GetBytes(options.BearerToken);
     }
 
-    public override async Task<PushAck> PushSerialized(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context)
+    /// <summary>grpc-dotnet's binding (<c>MapGrpcService</c> calls it with a null service and finds the handlers by name).</summary>
+    public static void BindService(ServiceBinderBase binder, TrajectoryIngestService? service)
+    {
+        binder.AddMethod(IngestMethods.Push, service is null ? null! : service.Push);
+        binder.AddMethod(IngestMethods.PushBatches, service is null ? null! : service.PushBatches);
+    }
+
+    /// <summary>This service for <see cref="GrpcServerHost"/>: the bearer-token check (when the options carry a token) and
+    /// the receive limit (<paramref name="maxReceiveMessageSize"/>: bigger frames are RESOURCE_EXHAUSTED without being read).</summary>
+    public GrpcService ToGrpcService(int? maxReceiveMessageSize = null) => GrpcService.Of(this, o =>
+    {
+        if (maxReceiveMessageSize is { } max) o.MaxReceiveMessageSize = max;
+        if (_options.BearerToken is { } token)
+            o.Interceptors.Add<BearerTokenInterceptor>(token, (Action<Status, ServerCallContext>)((status, context) =>
+            {
+                _metrics.PushCompleted(TimeSpan.Zero, status.StatusCode.ToString());
+                Reject(context, status.StatusCode == StatusCode.Unauthenticated ? "unauthenticated" : "permission_denied", status);
+            }));
+    });
+
+    /// <summary>TrajectoryIngest.Push: one trajectory per message.</summary>
+    public Task<PushAck> Push(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context) =>
+        PushAsync(new SingleReader(requestStream), context);
+
+    /// <summary>TrajectoryIngest.PushBatches: a TrajectoryBatch per message.</summary>
+    public Task<PushAck> PushBatches(IAsyncStreamReader<ReceivedBatch> requestStream, ServerCallContext context) =>
+        PushAsync(new BatchReader(requestStream), context);
+
+    private async Task<PushAck> PushAsync(IAsyncStreamReader<IReadOnlyList<ReceivedTrajectory>> requestStream, ServerCallContext context)
     {
         var started = _options.TimeProvider.GetTimestamp();
         var code = StatusCode.OK;
@@ -68,13 +96,8 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
         }
     }
 
-    private async Task<PushAck> PushCoreAsync(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context)
+    private async Task<PushAck> PushCoreAsync(IAsyncStreamReader<IReadOnlyList<ReceivedTrajectory>> requestStream, ServerCallContext context)
     {
-        if (_token != null)
-        {
-            var auth = BearerTokenAuthorization.Check(context, _token);
-            if (auth.StatusCode != StatusCode.OK) throw Reject(context, auth.StatusCode == StatusCode.Unauthenticated ? "unauthenticated" : "permission_denied", auth);
-        }
         var ct = context.CancellationToken;
         var inFlight = new Queue<Task<IReadOnlyList<AppendOutcome>>>();
         var batch = new List<SerializedTrajectory>();
@@ -97,23 +120,29 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
                 {
                     throw Reject(context, e.StatusCode == StatusCode.ResourceExhausted ? "frame_too_large" : "bad_frame", e.Status);
                 }
+                catch (Exception e) when (e is InvalidProtocolBufferException or InvalidDataException)
+                {
+                    throw Reject(context, "bad_frame", new Status(StatusCode.Internal, $"a message of the stream is not a valid {(requestStream is BatchReader ? "TrajectoryBatch" : "Trajectory")}: {e.Message}"));
+                }
                 next = null;
                 if (!more) break;
-                var (summary, received) = requestStream.Current;
-                if (TrajectoryValidator.Validate(summary, received.Bytes.Length, _options) is { } error)
-                    throw Reject(context, error.Reason, new Status(StatusCode.InvalidArgument, error.Message));
-                if (await _backlog.OverBoundAsync(ct).ConfigureAwait(false) is { } backlog)
+                foreach (var (summary, received) in requestStream.Current)
                 {
-                    var retryMs = (long)_options.RetryAfter.TotalMilliseconds;
-                    IngestLog.Backpressure(_logger, backlog, _options.MaxBacklog, context.Peer, retryMs);
-                    _metrics.Rejected("backlog");
-                    throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                            $"the run's unconsumed backlog is {backlog} trajectories, over the bound of {_options.MaxBacklog}: retry after {retryMs} ms"),
-                        new Metadata { { RetryAfterTrailer, retryMs.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+                    if (TrajectoryValidator.Validate(summary, received.Bytes.Length, _options) is { } error)
+                        throw Reject(context, error.Reason, new Status(StatusCode.InvalidArgument, error.Message));
+                    if (await _backlog.OverBoundAsync(ct).ConfigureAwait(false) is { } backlog)
+                    {
+                        var retryMs = (long)_options.RetryAfter.TotalMilliseconds;
+                        IngestLog.Backpressure(_logger, backlog, _options.MaxBacklog, context.Peer, retryMs);
+                        _metrics.Rejected("backlog");
+                        throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                                $"the run's unconsumed backlog is {backlog} trajectories, over the bound of {_options.MaxBacklog}: retry after {retryMs} ms"),
+                            new Metadata { { RetryAfterTrailer, retryMs.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+                    }
+                    batch.Add(received);
+                    batchBytes += received.Bytes.Length;
+                    if (batch.Count >= _options.MaxAppendBatch || batchBytes >= _options.MaxAppendBatchBytes) await FlushAsync().ConfigureAwait(false);
                 }
-                batch.Add(received);
-                batchBytes += received.Bytes.Length;
-                if (batch.Count >= _options.MaxAppendBatch || batchBytes >= _options.MaxAppendBatchBytes) await FlushAsync().ConfigureAwait(false);
             }
             if (batch.Count > 0) await FlushAsync().ConfigureAwait(false);
             while (inFlight.Count > 0) Count(ack, await inFlight.Dequeue().ConfigureAwait(false));
@@ -170,6 +199,20 @@ public sealed class TrajectoryIngestService : TrajectoryIngest.TrajectoryIngestB
             if (outcome == AppendOutcome.Duplicate) ack.Duplicates++;
             else ack.Accepted++;
         }
+    }
+
+    private sealed class SingleReader(IAsyncStreamReader<ReceivedTrajectory> inner) : IAsyncStreamReader<IReadOnlyList<ReceivedTrajectory>>
+    {
+        public IReadOnlyList<ReceivedTrajectory> Current => [inner.Current];
+
+        public Task<bool> MoveNext(CancellationToken cancellationToken) => inner.MoveNext(cancellationToken);
+    }
+
+    private sealed class BatchReader(IAsyncStreamReader<ReceivedBatch> inner) : IAsyncStreamReader<IReadOnlyList<ReceivedTrajectory>>
+    {
+        public IReadOnlyList<ReceivedTrajectory> Current => inner.Current.Trajectories;
+
+        public Task<bool> MoveNext(CancellationToken cancellationToken) => inner.MoveNext(cancellationToken);
     }
 
     private RpcException Reject(ServerCallContext context, string reason, Status status)

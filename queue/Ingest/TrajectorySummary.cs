@@ -1,12 +1,12 @@
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
 /// <summary>
 /// What <see cref="TrajectoryValidator"/> reads of a trajectory: its ids, run and environment, and the first segment that
 /// breaks a rule of trajectory.proto. Built from a parsed message (<see cref="Of"/>) or straight from the wire bytes
-/// (<see cref="TrajectoryWireReader"/>), so the gateway can validate without building the message.
+/// (a parse of the bytes the gateway received).
 /// </summary>
 public readonly record struct TrajectorySummary(string TrajectoryId, string RunId, string EpisodeId, string Environment, SegmentProblem? FirstSegmentProblem)
 {

@@ -2,7 +2,7 @@ using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 using Google.Protobuf;
 
-namespace AgentOps.Protos.Ingest;
+namespace AgentOps.Queue.Ingest;
 
 /// <summary>A reason a trajectory was refused: a low-cardinality metric label and a message naming field and value.</summary>
 public readonly record struct ValidationError(string Reason, string Message);

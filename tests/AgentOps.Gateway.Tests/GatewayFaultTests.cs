@@ -1,12 +1,14 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing;
 using AgentOps.Testing.Redis;
 using AgentOps.Testing.Wire;
 using AgentOps.Workers.Pipeline;
 
-namespace AgentOps.Workers.Tests.Gateway;
+namespace AgentOps.Gateway.Tests;
 
 /// <summary>Issue 3 "Faults": the gateway dies mid-stream; the pusher retries; every trajectory ends up stored exactly once.</summary>
 public sealed class GatewayFaultTests

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using AgentOps.Testing;
 
-namespace AgentOps.Workers.Tests.Gateway;
+namespace AgentOps.Gateway.Tests;
 
 /// <summary>
 /// The real `agentops-workers gateway` process (the built agentops-workers.dll next to the tests), on a fixed

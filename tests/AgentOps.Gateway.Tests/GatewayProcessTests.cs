@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Net;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing;
 using AgentOps.Testing.Redis;
 using AgentOps.Testing.Wire;
 
-namespace AgentOps.Workers.Tests.Gateway;
+namespace AgentOps.Gateway.Tests;
 
 /// <summary>`agentops-workers gateway` as a process, in front of a real redis-server.</summary>
 public sealed class GatewayProcessTests

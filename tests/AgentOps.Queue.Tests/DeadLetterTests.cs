@@ -1,12 +1,12 @@
-using AgentOps.Protos.Metrics;
-using AgentOps.Protos.Queue;
+using AgentOps.Telemetry;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing.Redis;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 /// <summary>Corrupt stream entries against a real redis-server: dead-lettered, acknowledged, counted, logged — and the consumer keeps going.</summary>
 public sealed class DeadLetterTests

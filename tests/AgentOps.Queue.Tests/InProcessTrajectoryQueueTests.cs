@@ -1,6 +1,6 @@
-using AgentOps.Protos.Queue;
+using AgentOps.Queue;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 public sealed class InProcessTrajectoryQueueTests : TrajectoryQueueContract
 {

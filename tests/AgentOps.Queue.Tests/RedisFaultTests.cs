@@ -1,8 +1,8 @@
-using AgentOps.Protos.Queue;
+using AgentOps.Queue;
 using AgentOps.Testing.Redis;
 using StackExchange.Redis;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 /// <summary>Faults against a real redis-server: crashes (SIGKILL), restarts with and without AOF, dead consumers.</summary>
 public sealed class RedisFaultTests

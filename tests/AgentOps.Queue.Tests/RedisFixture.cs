@@ -1,7 +1,7 @@
 using AgentOps.Testing.Redis;
 using StackExchange.Redis;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 /// <summary>One real redis-server (no AOF) and one multiplexer shared by a test class; every test uses its own run id.</summary>
 public sealed class RedisFixture : IAsyncLifetime

@@ -1,6 +1,6 @@
-using AgentOps.Protos.Queue;
+using AgentOps.Queue;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 /// <summary>The contract suite again with every trajectory appended by MULTI / XADD / EXEC (the way large ones go).</summary>
 public sealed class RedisTransactionAppendQueueTests(RedisFixture redis) : TrajectoryQueueContract, IClassFixture<RedisFixture>

@@ -1,7 +1,7 @@
 using AgentOps.Protos.V1;
 using Google.Protobuf;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 /// <summary>Test trajectories of a given size (one generated segment padded to the size), seeded.</summary>
 internal static class Trajectories

@@ -1,9 +1,9 @@
 using System.Threading.Channels;
-using AgentOps.Protos.Metrics;
-using AgentOps.Protos.Queue;
+using AgentOps.Telemetry;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 public sealed class TrajectoryConsumerTests
 {

@@ -1,6 +1,6 @@
-using AgentOps.Protos.Queue;
+using AgentOps.Queue;
 
-namespace AgentOps.Protos.Tests.Queue;
+namespace AgentOps.Queue.Tests;
 
 /// <summary>
 /// The one contract every <see cref="ITrajectoryQueue"/> passes (Redis Streams semantics: XADD MAXLEN ~ with an

@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using System.Net;
-using AgentOps.Protos.Metrics;
+using AgentOps.Telemetry;
 
-namespace AgentOps.Protos.Tests.Metrics;
+namespace AgentOps.Telemetry.Tests;
 
 public sealed class MetricsServerTests
 {

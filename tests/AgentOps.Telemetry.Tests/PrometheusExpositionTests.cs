@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
-using AgentOps.Protos.Metrics;
+using AgentOps.Telemetry;
 using AgentOps.Testing.Prometheus;
 
-namespace AgentOps.Protos.Tests.Metrics;
+namespace AgentOps.Telemetry.Tests;
 
 public sealed class PrometheusExpositionTests
 {

@@ -1,8 +1,8 @@
 using System.Net;
-using AgentOps.Protos.Metrics;
+using AgentOps.Telemetry;
 using AgentOps.Testing.Prometheus;
 
-namespace AgentOps.Protos.Tests.Metrics;
+namespace AgentOps.Telemetry.Tests;
 
 /// <summary>A real Prometheus scrapes a real MetricsServer and answers PromQL through its HTTP API.</summary>
 public sealed class PrometheusScrapeTests

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
-using AgentOps.Protos.Metrics;
+using AgentOps.Telemetry;
 
-namespace AgentOps.Protos.Tests.Metrics;
+namespace AgentOps.Telemetry.Tests;
 
 /// <summary>A meter of its own per test (unique name) and a collector that sees only it, so tests run in parallel.</summary>
 internal sealed class TestMeter : IDisposable

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using AgentOps.Protos.Api;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Metrics;
+using Grpc.Net.Client;
+using AgentOps.Telemetry;
 using AgentOps.Protos.V1;
 using AgentOps.Workers.Agent;
 using AgentOps.Workers.Environments;

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
 using AgentOps.Protos.V1;
+using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,7 +9,10 @@ namespace AgentOps.Workers.Pipeline;
 
 /// <summary>
 /// The executor side of the trajectory pipeline (issue 3, "Client side"): a bounded buffer drained in batches,
-/// each batch one TrajectoryIngest.Push client stream. UNAVAILABLE, RESOURCE_EXHAUSTED (backpressure, honouring
+/// each batch one TrajectoryIngest.PushBatches client stream whose messages carry up to
+/// <see cref="PusherOptions.MaxMessageBytes"/> of trajectories each (grpc-dotnet's cost per message is paid per
+/// TrajectoryBatch, not per trajectory); a gateway that answers UNIMPLEMENTED (older than PushBatches) gets Push, one
+/// trajectory per message, from then on. UNAVAILABLE, RESOURCE_EXHAUSTED (backpressure, honouring
 /// the gateway's retry-after-ms) and DEADLINE_EXCEEDED are retried with exponential backoff and jitter, resending
 /// the same trajectories (same ids, so the gateway stores each once). Nothing is dropped: a trajectory leaves the
 /// pusher only acknowledged, or refused by the gateway as invalid (logged and counted); a permanent refusal
@@ -40,6 +43,7 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     private long _invalid;
     private Exception? _fatal;
     private int _disposed;
+    private volatile bool _batchesUnimplemented;
 
     public TrajectoryPusher(TrajectoryIngest.TrajectoryIngestClient client, PusherOptions? options = null, PusherMetrics? metrics = null, ILogger<TrajectoryPusher>? logger = null)
     {
@@ -180,10 +184,15 @@ public sealed class TrajectoryPusher : IAsyncDisposable
                 status = e.Status;
                 trailers = e.Trailers;
             }
-            var retryAfter = trailers.GetValue(TrajectoryIngestService.RetryAfterTrailer) is { } hint && long.TryParse(hint, out var ms)
+            var retryAfter = trailers.GetValue(IngestTrailers.RetryAfterMs) is { } hint && long.TryParse(hint, out var ms)
                 ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
             switch (status.StatusCode)
             {
+                case StatusCode.Unimplemented when !_batchesUnimplemented:
+                    // A gateway from before PushBatches (trajectory.proto): the same trajectories again, one per message.
+                    _batchesUnimplemented = true;
+                    PusherLog.FallingBack(_logger, status.Detail);
+                    break;
                 case StatusCode.InvalidArgument:
                 case StatusCode.ResourceExhausted when retryAfter is null: // a message over the size limit, not backpressure
                     await IsolateInvalidAsync(batch, status).ConfigureAwait(false);
@@ -221,11 +230,41 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     {
         var headers = _options.BearerToken is { } token ? new Metadata { { "authorization", "Bearer " + token } } : null;
         var deadline = _options.TimeProvider.GetUtcNow().UtcDateTime + _options.CallTimeout;
-        using var call = _client.Push(headers, deadline, _stop.Token);
+        if (_batchesUnimplemented)
+        {
+            using var single = _client.Push(headers, deadline, _stop.Token);
+            return await SendAsync(single.RequestStream, batch, single.ResponseAsync).ConfigureAwait(false);
+        }
+        using var call = _client.PushBatches(headers, deadline, _stop.Token);
+        return await SendAsync(call.RequestStream, Messages(batch), call.ResponseAsync).ConfigureAwait(false);
+    }
+
+    /// <summary>The batch as TrajectoryBatch messages of at most MaxMessageBytes each (a larger trajectory alone).</summary>
+    private IEnumerable<TrajectoryBatch> Messages(IReadOnlyList<Trajectory> batch)
+    {
+        var message = new TrajectoryBatch();
+        var bytes = 0;
+        foreach (var t in batch)
+        {
+            var size = t.CalculateSize();
+            if (message.Trajectories.Count > 0 && bytes + size > _options.MaxMessageBytes)
+            {
+                yield return message;
+                message = new TrajectoryBatch();
+                bytes = 0;
+            }
+            message.Trajectories.Add(t);
+            bytes += size + 1 + CodedOutputStream.ComputeLengthSize(size);
+        }
+        if (message.Trajectories.Count > 0) yield return message;
+    }
+
+    private static async Task<PushAck> SendAsync<T>(IClientStreamWriter<T> requests, IEnumerable<T> messages, Task<PushAck> response)
+    {
         try
         {
-            foreach (var t in batch) await call.RequestStream.WriteAsync(t).ConfigureAwait(false);
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            foreach (var m in messages) await requests.WriteAsync(m).ConfigureAwait(false);
+            await requests.CompleteAsync().ConfigureAwait(false);
         }
         catch (RpcException)
         {
@@ -235,7 +274,7 @@ public sealed class TrajectoryPusher : IAsyncDisposable
         {
             // The call completed (with a status) before the stream did.
         }
-        return await call.ResponseAsync.ConfigureAwait(false);
+        return await response.ConfigureAwait(false);
     }
 
     /// <summary>Pushes everything still buffered, then stops. Cancelling gives up on what is left (and says how much).</summary>

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue.Ingest;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing.Redis;
 using AgentOps.Testing.Wire;
@@ -12,8 +14,7 @@ using AgentOps.Workers.Pipeline;
 namespace AgentOps.Bench.Pipeline;
 
 /// <summary>
-/// Issue 3 benchmark: trajectories/s end to end — N concurrent pushers → gateway (ingest service on our gRPC
-/// host) → Redis stream → TrajectoryConsumer — against the ceiling of `redis-benchmark` XADD with the same
+/// Issue 3 benchmark: trajectories/s end to end — N concurrent pushers → gateway (ingest service on grpc-dotnet) → Redis stream → TrajectoryConsumer — against the ceiling of `redis-benchmark` XADD with the same
 /// payload on the same redis-server, in the same run. Our path does more than a bare XADD (per trajectory an idempotency
 /// check, XADD MAXLEN ~ and SET EX of its id key, by script or by MULTI/EXEC depending on size, and the consumer reads
 /// and acks it), so the ratio is conservative.
@@ -163,7 +164,7 @@ public sealed class PipelineBench : IBench
     private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls, double AllocatedBytes, double GcPauseShare, int Gen0, int Gen2, long JitMethods, double JitSeconds, double ContextSwitches);
 
     /// <summary>
-    /// Gateway (ingest service on our gRPC host) and consumer over one queue, and one gRPC channel per pusher. The gateway
+    /// Gateway (ingest service on grpc-dotnet) and consumer over one queue, and one gRPC channel per pusher. The gateway
     /// and the consumer each get their own connection (as two processes would), unless the queue is in-process.
     /// </summary>
     private sealed class PipelineUnderTest : IAsyncDisposable
@@ -196,8 +197,7 @@ public sealed class PipelineBench : IBench
             var gatewayQueue = await connect();
             var consumerQueue = gatewayQueue is InProcessTrajectoryQueue ? gatewayQueue : await connect();
             var service = new TrajectoryIngestService(gatewayQueue, new IngestOptions { RunId = Run, BearerToken = Token, MaxBacklog = 0, MaxTrajectoryBytes = 1 << 20 });
-            var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Service = new GrpcServiceOptions { MaxReceiveMessageSize = 2 << 20 } },
-                [TrajectoryIngest.BindService(service)]);
+            var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions(), [service.ToGrpcService(maxReceiveMessageSize: 2 << 20)]);
             return new PipelineUnderTest(gatewayQueue, consumerQueue, host);
         }
 

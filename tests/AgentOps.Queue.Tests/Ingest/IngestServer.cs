@@ -1,11 +1,13 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue.Ingest;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 
-namespace AgentOps.Protos.Tests.Ingest;
+namespace AgentOps.Queue.Tests.Ingest;
 
-/// <summary>The ingest service over a real queue, served by our gRPC host on a free loopback port.</summary>
+/// <summary>The ingest service over a real queue, served by grpc-dotnet on a free loopback port.</summary>
 internal sealed class IngestServer : IAsyncDisposable
 {
     public const string Token = "run-token-123";
@@ -36,9 +38,7 @@ internal sealed class IngestServer : IAsyncDisposable
     {
         queue ??= new InProcessTrajectoryQueue();
         var service = new TrajectoryIngestService(queue, options ?? DefaultOptions);
-        var host = await GrpcServerHost.StartAsync(
-            new GrpcServerHostOptions { Service = new GrpcServiceOptions { MaxReceiveMessageSize = maxReceiveMessageSize } },
-            [TrajectoryIngest.BindService(service)]);
+        var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions(), [service.ToGrpcService(maxReceiveMessageSize)]);
         return new IngestServer(host, queue);
     }
 

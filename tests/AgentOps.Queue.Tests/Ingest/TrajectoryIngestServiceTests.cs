@@ -1,13 +1,15 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
-using AgentOps.Protos.Metrics;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue.Ingest;
+using AgentOps.Telemetry;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing.Redis;
 using AgentOps.Testing.Wire;
 using Google.Protobuf;
 
-namespace AgentOps.Protos.Tests.Ingest;
+namespace AgentOps.Queue.Tests.Ingest;
 
 /// <summary>TrajectoryIngest.Push end to end over our gRPC transport: auth, validation, idempotency, backpressure.</summary>
 public sealed class TrajectoryIngestServiceTests

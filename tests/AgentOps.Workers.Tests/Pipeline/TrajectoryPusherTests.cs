@@ -1,5 +1,7 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing;
 using AgentOps.Testing.Wire;

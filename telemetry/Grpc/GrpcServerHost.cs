@@ -1,46 +1,23 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Protos.Grpc;
-
-public sealed record GrpcServerHostOptions
-{
-    public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
-
-    /// <summary>0 picks a free port; read it back from <see cref="GrpcServerHost.Port"/>.</summary>
-    public int Port { get; init; }
-
-    /// <summary>Serve TLS (HTTP/2 through ALPN) with this certificate; null serves cleartext h2c (prior knowledge).</summary>
-    public X509Certificate2? Certificate { get; init; }
-
-    public GrpcServiceOptions Service { get; init; } = new();
-
-    /// <summary>HTTP/2 flow-control windows. Kestrel's defaults (96 KiB / 128 KiB) cap a loopback stream well
-    /// below what the transport can move; 4 MiB / 8 MiB let a 64 KiB-message stream run without stalls.</summary>
-    public int Http2StreamWindowBytes { get; init; } = 4 * 1024 * 1024;
-    public int Http2ConnectionWindowBytes { get; init; } = 8 * 1024 * 1024;
-
-    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
-
-    /// <summary>Extra services (DI) and endpoints, e.g. a health route, registered next to the gRPC ones.</summary>
-    public Action<IServiceCollection>? ConfigureServices { get; init; }
-}
+namespace AgentOps.Telemetry.Grpc;
 
 /// <summary>
-/// A Kestrel HTTP/2 server hosting gRPC services on one port.
+/// grpc-dotnet (Grpc.AspNetCore) on one Kestrel HTTP/2 port: the given services, grpc.health.v1.Health
+/// (Grpc.AspNetCore.HealthChecks, over <see cref="GrpcServerHostOptions.HealthChecks"/>) and server reflection for
+/// grpcurl (Grpc.AspNetCore.Server.Reflection). Unknown services and methods are UNIMPLEMENTED (grpc-dotnet's default).
 /// <code>
-/// await using var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = 0 },
-///     [Policy.BindService(new MyPolicy())]);
-/// var channel = GrpcChannel.ForAddress(host.Address);          // "http://127.0.0.1:PORT"
-/// var client = new Policy.PolicyClient(channel);
-/// var info = await client.InfoAsync(new InfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
+/// await using var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = 0 }, [GrpcService.Of(new MyPolicy())]);
+/// using var channel = GrpcChannel.ForAddress(host.Address);      // "http://127.0.0.1:PORT"
+/// var info = await new Policy.PolicyClient(channel).InfoAsync(new InfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
 /// </code>
 /// </summary>
 public sealed class GrpcServerHost : IAsyncDisposable
@@ -62,14 +39,27 @@ public sealed class GrpcServerHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GrpcServerHost> StartAsync(GrpcServerHostOptions options, IEnumerable<ServerServiceDefinition> services,
-        Action<WebApplication>? mapMore = null, CancellationToken cancellationToken = default)
+    public static async Task<GrpcServerHost> StartAsync(GrpcServerHostOptions options, IEnumerable<GrpcService> services, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
-        options.ConfigureServices?.Invoke(builder.Services);
+        var grpc = builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
+            o.EnableDetailedErrors = options.EnableDetailedErrors;
+        });
+        var list = services.ToList();
+        foreach (var service in list) service.Register(builder.Services, grpc);
+        var health = builder.Services.AddGrpcHealthChecks();
+        foreach (var (name, check) in options.HealthChecks)
+            health.AddAsyncCheck(name, async ct =>
+            {
+                var r = await check(ct).ConfigureAwait(false);
+                return r.IsReady ? HealthCheckResult.Healthy(r.Detail) : HealthCheckResult.Unhealthy(r.Detail);
+            });
+        builder.Services.AddGrpcReflection();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -85,8 +75,9 @@ public sealed class GrpcServerHost : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        foreach (var service in services) app.MapGrpcService(service, options.Service);
-        mapMore?.Invoke(app);
+        foreach (var service in list) service.Map(app);
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GrpcServerHost(app, new Uri(address).Port, options.Certificate != null, options.BindAddress);
