@@ -75,8 +75,10 @@ public sealed class MetricsCollector : IDisposable
         if (!_meterFilter(instrument.Meter)) return;
         var kind = InstrumentKinds.Of(instrument);
         var name = PrometheusNames.MetricName(instrument.Name.ToLowerInvariant(), instrument.Unit);
-        if (kind == InstrumentKind.Counter && !name.EndsWith("_total", StringComparison.Ordinal)) name += "_total";
-        var help = string.IsNullOrEmpty(instrument.Description) ? instrument.Name : instrument.Description;
+        if (kind is InstrumentKind.Counter or InstrumentKind.ObservableCounter && !name.EndsWith("_total", StringComparison.Ordinal)) name += "_total";
+        // Escaped here (exposition format: HELP escapes \ and newline): prometheus-net 8.2.1 writes HELP text verbatim, and a
+        // description with a newline broke the exposition (PrometheusExpositionTests.Label_values_escape_...).
+        var help = (string.IsNullOrEmpty(instrument.Description) ? instrument.Name : instrument.Description).Replace("\\", "\\\\").Replace("\n", "\\n");
         listener.EnableMeasurementEvents(instrument, new Binding(this, instrument, name, help, kind, StaticTags(instrument)));
     }
 

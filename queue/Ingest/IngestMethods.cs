@@ -31,4 +31,22 @@ public static class IngestMethods
         MethodType.ClientStreaming, ServiceName, "PushBatches",
         new Marshaller<ReceivedBatch>((b, context) => context.Complete(b.ToByteArray()), context => ReceivedBatch.Read(context.PayloadAsNewBuffer())),
         AckMarshaller);
+
+    /// <summary>
+    /// What the gateway's service implements. grpc-dotnet's <c>MapGrpcService</c> calls <see cref="BindService"/> with a null
+    /// service and binds each method to the override of the handler of that name declared here, as for generated bases.
+    /// </summary>
+    [BindServiceMethod(typeof(ServiceBase), nameof(BindService))]
+    public abstract class ServiceBase
+    {
+        public abstract Task<PushAck> Push(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context);
+
+        public abstract Task<PushAck> PushBatches(IAsyncStreamReader<ReceivedBatch> requestStream, ServerCallContext context);
+
+        public static void BindService(ServiceBinderBase binder, ServiceBase? service)
+        {
+            binder.AddMethod(IngestMethods.Push, service is null ? null : new ClientStreamingServerMethod<ReceivedTrajectory, PushAck>(service.Push));
+            binder.AddMethod(IngestMethods.PushBatches, service is null ? null : new ClientStreamingServerMethod<ReceivedBatch, PushAck>(service.PushBatches));
+        }
+    }
 }

@@ -22,8 +22,7 @@ namespace AgentOps.Queue.Ingest;
 /// await using var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = 7001 }, [service.ToGrpcService()]);
 /// </code>
 /// </summary>
-[BindServiceMethod(typeof(TrajectoryIngestService), nameof(BindService))]
-public sealed class TrajectoryIngestService
+public sealed class TrajectoryIngestService : IngestMethods.ServiceBase
 {
     public const string RetryAfterTrailer = IngestTrailers.RetryAfterMs;
     private readonly ITrajectoryQueue _queue;
@@ -44,13 +43,6 @@ public sealed class TrajectoryIngestService
         _backlog = new BacklogGate(queue, options);
     }
 
-    /// <summary>grpc-dotnet's binding (<c>MapGrpcService</c> calls it with a null service and finds the handlers by name).</summary>
-    public static void BindService(ServiceBinderBase binder, TrajectoryIngestService? service)
-    {
-        binder.AddMethod(IngestMethods.Push, service is null ? null! : service.Push);
-        binder.AddMethod(IngestMethods.PushBatches, service is null ? null! : service.PushBatches);
-    }
-
     /// <summary>This service for <see cref="GrpcServerHost"/>: the bearer-token check (when the options carry a token) and
     /// the receive limit (<paramref name="maxReceiveMessageSize"/>: bigger frames are RESOURCE_EXHAUSTED without being read).</summary>
     public GrpcService ToGrpcService(int? maxReceiveMessageSize = null) => GrpcService.Of(this, o =>
@@ -65,11 +57,11 @@ public sealed class TrajectoryIngestService
     });
 
     /// <summary>TrajectoryIngest.Push: one trajectory per message.</summary>
-    public Task<PushAck> Push(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context) =>
+    public override Task<PushAck> Push(IAsyncStreamReader<ReceivedTrajectory> requestStream, ServerCallContext context) =>
         PushAsync(new SingleReader(requestStream), context);
 
     /// <summary>TrajectoryIngest.PushBatches: a TrajectoryBatch per message.</summary>
-    public Task<PushAck> PushBatches(IAsyncStreamReader<ReceivedBatch> requestStream, ServerCallContext context) =>
+    public override Task<PushAck> PushBatches(IAsyncStreamReader<ReceivedBatch> requestStream, ServerCallContext context) =>
         PushAsync(new BatchReader(requestStream), context);
 
     private async Task<PushAck> PushAsync(IAsyncStreamReader<IReadOnlyList<ReceivedTrajectory>> requestStream, ServerCallContext context)

@@ -4,7 +4,7 @@ using AgentOps.Testing;
 namespace AgentOps.Gateway.Tests;
 
 /// <summary>
-/// The real `agentops-workers gateway` process (the built agentops-workers.dll next to the tests), on a fixed
+/// The real `agentops-gateway` process (the built agentops-gateway.dll next to the tests), on a fixed
 /// loopback port so it can be killed with SIGKILL and started again where clients expect it.
 /// </summary>
 internal sealed partial class GatewayProcess : IDisposable
@@ -28,7 +28,7 @@ internal sealed partial class GatewayProcess : IDisposable
         var port = LoopbackPort.Next();
         string[] args =
         [
-            Path.Combine(AppContext.BaseDirectory, "agentops-workers.dll"), "gateway",
+            Path.Combine(AppContext.BaseDirectory, "agentops-gateway.dll"),
             "--redis", redisEndpoint, "--run", run, "--token-file", tokenFile,
             "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--metrics-port", "0", "--bind", "127.0.0.1",
             .. extra,

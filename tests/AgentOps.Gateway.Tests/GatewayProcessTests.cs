@@ -11,7 +11,7 @@ using AgentOps.Testing.Wire;
 
 namespace AgentOps.Gateway.Tests;
 
-/// <summary>`agentops-workers gateway` as a process, in front of a real redis-server.</summary>
+/// <summary>`agentops-gateway` as a process, in front of a real redis-server.</summary>
 public sealed class GatewayProcessTests
 {
     private const string Run = "gw-run";
@@ -88,7 +88,7 @@ public sealed class GatewayProcessTests
 
         var frame = await Assert.ThrowsAsync<RpcException>(() => PushAsync(gateway.Address, [SampleTrajectories.Valid("e", Run, approxBytes: 40_000)], Auth()));
         Assert.Equal(StatusCode.ResourceExhausted, frame.StatusCode);
-        Assert.Contains("vs. 32768", frame.Status.Detail);
+        Assert.Contains("exceeds the maximum configured message size", frame.Status.Detail); // grpc-dotnet, before reading the frame
 
         // a garbage frame: a body that does not parse as a Trajectory
         using var http = new HttpClient();
@@ -110,7 +110,7 @@ public sealed class GatewayProcessTests
     public async Task Bad_flags_exit_2_naming_the_flag()
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "agentops-workers.dll"), "gateway", "--redis", "redis://127.0.0.1:1", "--run", "r", "--token-file", "/nonexistent", "--port", "seven" })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "agentops-gateway.dll"), "--redis", "redis://127.0.0.1:1", "--run", "r", "--token-file", "/nonexistent", "--port", "seven" })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stderr = await p.StandardError.ReadToEndAsync();

@@ -121,7 +121,7 @@ public sealed class TrajectoryIngestServiceTests
         await using var server = await IngestServer.StartAsync(options: IngestServer.DefaultOptions with { MaxTrajectoryBytes = 1024 * 1024 }, maxReceiveMessageSize: 32 * 1024);
         var e = await Assert.ThrowsAsync<RpcException>(() => server.PushAsync([SampleTrajectories.Valid("big", "run-a", approxBytes: 64 * 1024)]));
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
-        Assert.Contains("larger than max", e.Status.Detail);
+        Assert.Contains("exceeds the maximum configured message size", e.Status.Detail);
         Assert.Contains("agentops_ingest_rejections_total{reason=\"frame_too_large\"}", collector.Collect());
     }
 
