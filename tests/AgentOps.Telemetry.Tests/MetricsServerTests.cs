@@ -53,4 +53,23 @@ public sealed class MetricsServerTests
         Assert.Contains(results, r => r.Name == "throws" && !r.Result.IsReady && r.Result.Detail.Contains("redis 127.0.0.1:1 refused"));
         Assert.Contains(results, r => r.Name == "hangs" && !r.Result.IsReady && r.Result.Detail.Contains("no answer within 0.3 s"));
     }
+
+    [Fact]
+    public async Task Serves_process_and_runtime_metrics_next_to_ours_and_promtool_accepts_them()
+    {
+        var meter = new System.Diagnostics.Metrics.Meter($"AgentOps.Test.{Guid.NewGuid():N}");
+        using var _ = meter;
+        // The collector a MetricsServer makes for itself, limited to this test's meter (tests run in parallel).
+        using var collector = new MetricsCollector(m => ReferenceEquals(m, meter), processMetrics: true);
+        meter.CreateCounter<long>("agentops.server.requests", description: "Requests.").Add(2);
+        await using var server = new MetricsServer(new MetricsServerOptions { Address = IPAddress.Loopback }, collector);
+        await server.StartAsync();
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync($"http://127.0.0.1:{server.Port}/metrics");
+        Assert.Contains("\nprocess_cpu_seconds_total ", text);
+        Assert.Contains("\ndotnet_total_memory_bytes ", text);
+        Assert.Contains("\nagentops_server_requests_total 2\n", text);
+        var (exit, output) = await AgentOps.Testing.Prometheus.Promtool.CheckMetricsAsync(text);
+        Assert.True(exit == 0, $"promtool check metrics exit {exit}: {output}");
+    }
 }

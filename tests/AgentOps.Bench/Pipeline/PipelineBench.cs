@@ -39,7 +39,7 @@ public sealed class PipelineBench : IBench
         var load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
         table.Add(Name, "host load average (1 min) at start", load, "", $"{Environment.ProcessorCount} cores");
         // The runtime settings the gateway runs with (make bench sets the gen0 budget; Directory.Build.props the spin limit).
-        table.Add(Name, "runtime settings", double.NaN, "", $"DOTNET_GCgen0size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset (the GC's default; gateway pods run 0x2000000)"}; " +
+        table.Add(Name, "runtime settings", double.NaN, "", $"ScriptAppendMaxBytes {ScriptAppendMaxBytes?.ToString(CultureInfo.InvariantCulture) ?? "default"}; DOTNET_GCgen0size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset (the GC's default; gateway pods run 0x2000000)"}; " +
             $"thread pool UnfairSemaphoreSpinLimit {AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") ?? "default"}");
         // AGENTOPS_BENCH_SIZES=4 (KiB, comma-separated) runs one size only: the box is shared, keep runs short. 16 KiB is not
         // in the default set, nor is 8 KiB: around there the Redis queue switches from script appends to MULTI/XADD.
@@ -159,7 +159,14 @@ public sealed class PipelineBench : IBench
         // XADD MAXLEN ~ 100000. This bench used 1,000,000 before: at 4 KiB the stream then never trimmed while the
         // ceiling's did, and redis-server spent 43-60 us per trajectory (page faults for fresh memory ~20% of its CPU)
         // against 20-31 us with the same cap (2 alternating pairs, load 2.3-2.7: ratio 0.53 / 0.54 vs 0.75 / 0.75).
-        await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = Run });
+        await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, ScriptAppendMaxBytes is { } max
+            ? new RedisQueueOptions { RunId = Run, ScriptAppendMaxBytes = max }
+            : new RedisQueueOptions { RunId = Run });
+
+    // AGENTOPS_BENCH_SCRIPT_APPEND_MAX_BYTES forces RedisQueueOptions.ScriptAppendMaxBytes (0: every append by MULTI/XADD/EXEC),
+    // to measure where the script path stops paying.
+    private static readonly int? ScriptAppendMaxBytes =
+        int.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_BENCH_SCRIPT_APPEND_MAX_BYTES"), out var b) ? b : null;
 
     private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls, double AllocatedBytes, double GcPauseShare, int Gen0, int Gen2, long JitMethods, double JitSeconds, double ContextSwitches);
 

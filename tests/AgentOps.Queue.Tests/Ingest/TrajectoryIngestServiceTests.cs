@@ -68,6 +68,36 @@ public sealed class TrajectoryIngestServiceTests
     }
 
     [Fact]
+    public async Task PushBatches_stores_every_trajectory_of_every_message_as_its_bytes_and_refuses_an_invalid_one_by_field()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var queue = await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = "run-a" });
+        await using var server = await IngestServer.StartAsync(queue);
+        var sent = Batch(5, "b");
+        using (var call = server.Client.PushBatches(IngestServer.Auth(), DateTime.UtcNow.AddSeconds(60)))
+        {
+            await call.RequestStream.WriteAsync(new TrajectoryBatch { Trajectories = { sent.Take(3) } });
+            await call.RequestStream.WriteAsync(new TrajectoryBatch { Trajectories = { sent.Skip(3).Append(sent[0]) } }); // a repeat: a duplicate
+            await call.RequestStream.CompleteAsync();
+            var ack = await call;
+            Assert.Equal(5UL, ack.Accepted);
+            Assert.Equal(1UL, ack.Duplicates);
+        }
+        var stored = await queue.Connection.GetDatabase().StreamRangeAsync("agentops:{run-a}:trajectories");
+        Assert.Equal(sent.Select(t => t.ToByteArray()), stored.Select(e => (byte[])e["p"]!));
+        Assert.Equal(sent.Select(t => t.TrajectoryId), await DrainIdsAsync(queue));
+
+        var bad = SampleTrajectories.Valid("bad-9", "run-a");
+        bad.Segments[1].LossMask = ByteString.CopyFrom(1, 1, 1);
+        using var refused = server.Client.PushBatches(IngestServer.Auth(), DateTime.UtcNow.AddSeconds(60));
+        await refused.RequestStream.WriteAsync(new TrajectoryBatch { Trajectories = { Batch(2, "ok"), bad } });
+        try { await refused.RequestStream.CompleteAsync(); } catch (RpcException) { }
+        var e = await Assert.ThrowsAsync<RpcException>(() => refused.ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("segments[1].loss_mask: has 3 bytes", e.Status.Detail);
+    }
+
+    [Fact]
     public async Task Missing_token_is_unauthenticated_and_a_wrong_one_permission_denied()
     {
         await using var server = await IngestServer.StartAsync();
