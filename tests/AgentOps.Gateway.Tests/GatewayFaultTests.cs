@@ -31,7 +31,7 @@ public sealed class GatewayFaultTests
         await using var queue = await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = Run });
 
         using var channel = GrpcChannel.ForAddress(gateway.Address);
-        await using var pusher = new TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(channel), new PusherOptions
+        await using var pusher = new TrajectoryPusher(channel, new PusherOptions
         {
             BearerToken = Token,
             MaxBatch = 50,

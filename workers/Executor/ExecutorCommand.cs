@@ -87,7 +87,7 @@ public static class ExecutorCommand
         using var gatewayChannel = cl.Results is null ? GrpcChannel.ForAddress(cl.Gateway!) : null;
         ITrajectorySink sink = cl.Results is not null
             ? new ResultsFileSink(cl.Results)
-            : new PusherSink(new AgentOps.Workers.Pipeline.TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(gatewayChannel!),
+            : new PusherSink(new AgentOps.Workers.Pipeline.TrajectoryPusher(gatewayChannel!,
                 new AgentOps.Workers.Pipeline.PusherOptions { BearerToken = cl.Token, TimeProvider = time }));
         if (cl.SftExport is not null) sink = new ExportingSink(sink, ManifestMapping.ExportFilter(run), cl.SftExport);
         await using (sink)

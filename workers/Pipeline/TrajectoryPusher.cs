@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using AgentOps.Protos.V1;
+using AgentOps.Protos.Wire;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -19,7 +20,7 @@ namespace AgentOps.Workers.Pipeline;
 /// (wrong token) stops the pusher with <see cref="PushRejectedException"/>. <see cref="EnqueueAsync"/> waits
 /// while the buffer is full, which slows the agent loop instead of growing memory.
 /// <code>
-/// await using var pusher = new TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(GrpcChannel.ForAddress(gatewayUrl)),
+/// await using var pusher = new TrajectoryPusher(GrpcChannel.ForAddress(gatewayUrl),
 ///     new PusherOptions { BearerToken = token });
 /// await pusher.EnqueueAsync(trajectory, ct);   // per episode
 /// await pusher.FlushAsync(ct);                 // at the end: everything acknowledged
@@ -28,6 +29,7 @@ namespace AgentOps.Workers.Pipeline;
 public sealed class TrajectoryPusher : IAsyncDisposable
 {
     private readonly TrajectoryIngest.TrajectoryIngestClient _client;
+    private readonly CallInvoker _invoker;
     private readonly PusherOptions _options;
     private readonly PusherMetrics _metrics;
     private readonly bool _ownsMetrics;
@@ -45,9 +47,11 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     private int _disposed;
     private volatile bool _batchesUnimplemented;
 
-    public TrajectoryPusher(TrajectoryIngest.TrajectoryIngestClient client, PusherOptions? options = null, PusherMetrics? metrics = null, ILogger<TrajectoryPusher>? logger = null)
+    /// <param name="channel">The gateway's channel (e.g. <c>GrpcChannel.ForAddress(url)</c>), not disposed by the pusher.</param>
+    public TrajectoryPusher(ChannelBase channel, PusherOptions? options = null, PusherMetrics? metrics = null, ILogger<TrajectoryPusher>? logger = null)
     {
-        _client = client;
+        _client = new TrajectoryIngest.TrajectoryIngestClient(channel);
+        _invoker = channel.CreateCallInvoker();
         _options = options ?? new PusherOptions();
         if (_options.BufferCapacity < 1) throw new ArgumentOutOfRangeException(nameof(options), $"PusherOptions.BufferCapacity must be at least 1, got {_options.BufferCapacity}");
         if (_options.MaxBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"PusherOptions.MaxBatch must be at least 1, got {_options.MaxBatch}");
@@ -235,28 +239,29 @@ public sealed class TrajectoryPusher : IAsyncDisposable
             using var single = _client.Push(headers, deadline, _stop.Token);
             return await SendAsync(single.RequestStream, batch, single.ResponseAsync).ConfigureAwait(false);
         }
-        using var call = _client.PushBatches(headers, deadline, _stop.Token);
+        using var call = _invoker.AsyncClientStreamingCall(PushBatchesMethod.Method, null, new CallOptions(headers, deadline, _stop.Token));
         return await SendAsync(call.RequestStream, Messages(batch), call.ResponseAsync).ConfigureAwait(false);
     }
 
-    /// <summary>The batch as TrajectoryBatch messages of at most MaxMessageBytes each (a larger trajectory alone).</summary>
-    private IEnumerable<TrajectoryBatch> Messages(IReadOnlyList<Trajectory> batch)
+    /// <summary>The batch as TrajectoryBatch messages of about MaxMessageBytes each (a larger trajectory alone).</summary>
+    private IEnumerable<IReadOnlyList<Trajectory>> Messages(IReadOnlyList<Trajectory> batch)
     {
-        var message = new TrajectoryBatch();
+        var message = new List<Trajectory>();
         var bytes = 0;
+        var writer = TrajectoryWireWriter.ForCurrentThread;
         foreach (var t in batch)
         {
-            var size = t.CalculateSize();
-            if (message.Trajectories.Count > 0 && bytes + size > _options.MaxMessageBytes)
+            var size = writer.Size(t);
+            if (message.Count > 0 && bytes + size > _options.MaxMessageBytes)
             {
                 yield return message;
-                message = new TrajectoryBatch();
+                message = [];
                 bytes = 0;
             }
-            message.Trajectories.Add(t);
+            message.Add(t);
             bytes += size + 1 + CodedOutputStream.ComputeLengthSize(size);
         }
-        if (message.Trajectories.Count > 0) yield return message;
+        if (message.Count > 0) yield return message;
     }
 
     private static async Task<PushAck> SendAsync<T>(IClientStreamWriter<T> requests, IEnumerable<T> messages, Task<PushAck> response)

@@ -233,7 +233,7 @@ public sealed class PipelineBench : IBench
             var sw = Stopwatch.StartNew();
             var pushing = batches.Select(async (batch, p) =>
             {
-                await using var pusher = new TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(_channels[p]),
+                await using var pusher = new TrajectoryPusher(_channels[p],
                     new PusherOptions { BearerToken = Token, MaxBatch = 64, BufferCapacity = 256 });
                 foreach (var t in batch) await pusher.EnqueueAsync(t);
                 await pusher.CompleteAsync();

@@ -26,7 +26,7 @@ public sealed class TrajectoryPusherTests
     private static CancellationToken Limit => new CancellationTokenSource(Bounded.Limit).Token;
 
     private static TrajectoryPusher Pusher(GrpcChannel channel, PusherOptions options) =>
-        new(new TrajectoryIngest.TrajectoryIngestClient(channel), options);
+        new(channel, options);
 
     [Fact]
     public async Task Pushes_everything_in_batches_and_flush_waits_for_the_acks()
