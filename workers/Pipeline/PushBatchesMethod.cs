@@ -1,3 +1,4 @@
+using System.Buffers;
 using AgentOps.Protos.V1;
 using AgentOps.Protos.Wire;
 using Google.Protobuf;
@@ -33,8 +34,24 @@ internal static class PushBatchesMethod
         context.SetPayloadLength(total);
         var buffers = context.GetBufferWriter();
         var span = buffers.GetSpan(total);
-        var bytes = span.Length >= total ? null : new byte[total];
-        var destination = bytes ?? span[..total];
+        if (span.Length >= total)
+        {
+            Write(trajectories, sizes, writer, span[..total]);
+            buffers.Advance(total);
+        }
+        else
+        {
+            // grpc-dotnet's writer hands out smaller spans for large messages: write whole, then copy in its chunks.
+            var rented = ArrayPool<byte>.Shared.Rent(total);
+            Write(trajectories, sizes, writer, rented.AsSpan(0, total));
+            buffers.Write(rented.AsSpan(0, total));
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+        context.Complete();
+    }
+
+    private static void Write(IReadOnlyList<Trajectory> trajectories, int[] sizes, TrajectoryWireWriter writer, Span<byte> destination)
+    {
         var position = 0;
         for (var i = 0; i < trajectories.Count; i++)
         {
@@ -51,11 +68,5 @@ internal static class PushBatchesMethod
             writer.Write(trajectories[i], destination.Slice(position, sizes[i]));
             position += sizes[i];
         }
-        if (bytes is null)
-        {
-            buffers.Advance(total);
-            context.Complete();
-        }
-        else context.Complete(bytes);
     }
 }

@@ -12,7 +12,7 @@ public sealed class PushBatchesMethodTests
     public void A_batch_is_serialized_as_Google_Protobuf_serializes_a_TrajectoryBatch()
     {
         var trajectories = new List<Trajectory> { SampleTrajectories.Full("b-1"), SampleTrajectories.Valid("b-2", "r", approxBytes: 300), SampleTrajectories.Full("b-3", approxBytes: 70_000) };
-        var context = new BufferContext();
+        var context = new BufferContext(maxSpan: 16 * 1024); // as grpc-dotnet's writer, smaller spans than the message
         PushBatchesMethod.Method.RequestMarshaller.ContextualSerializer(trajectories, context);
         var bytes = context.Bytes;
         Assert.Equal(context.PayloadLength, bytes.Length);
@@ -21,7 +21,7 @@ public sealed class PushBatchesMethodTests
     }
 
     /// <summary>What grpc-dotnet hands a serializer: a declared length and a buffer writer (or a whole array).</summary>
-    private sealed class BufferContext : Grpc.Core.SerializationContext
+    private sealed class BufferContext(int maxSpan) : Grpc.Core.SerializationContext, System.Buffers.IBufferWriter<byte>
     {
         private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new();
         private byte[]? _whole;
@@ -30,7 +30,10 @@ public sealed class PushBatchesMethodTests
         public byte[] Bytes => _whole ?? _buffer.WrittenSpan.ToArray();
 
         public override void SetPayloadLength(int payloadLength) => PayloadLength = payloadLength;
-        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => _buffer;
+        public override System.Buffers.IBufferWriter<byte> GetBufferWriter() => this;
+        public void Advance(int count) => _buffer.Advance(count);
+        public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.GetMemory(sizeHint)[..Math.Min(maxSpan, Math.Max(sizeHint, 1))];
+        public Span<byte> GetSpan(int sizeHint = 0) => _buffer.GetSpan(sizeHint)[..Math.Min(maxSpan, Math.Max(sizeHint, 1))];
         public override void Complete() { }
         public override void Complete(byte[] payload) => _whole = payload;
     }
