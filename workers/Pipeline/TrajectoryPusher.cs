@@ -46,6 +46,8 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     private Exception? _fatal;
     private int _disposed;
     private volatile bool _batchesUnimplemented;
+    // The pump's own: its send loop resumes on any thread after an await, so it must not use a thread's writer.
+    private readonly TrajectoryWireWriter _sizer = new();
 
     /// <param name="channel">The gateway's channel (e.g. <c>GrpcChannel.ForAddress(url)</c>), not disposed by the pusher.</param>
     public TrajectoryPusher(ChannelBase channel, PusherOptions? options = null, PusherMetrics? metrics = null, ILogger<TrajectoryPusher>? logger = null)
@@ -248,10 +250,9 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     {
         var message = new List<Trajectory>();
         var bytes = 0;
-        var writer = TrajectoryWireWriter.ForCurrentThread;
         foreach (var t in batch)
         {
-            var size = writer.Size(t);
+            var size = _sizer.Size(t);
             if (message.Count > 0 && bytes + size > _options.MaxMessageBytes)
             {
                 yield return message;
