@@ -205,7 +205,7 @@ public sealed class RedisTrajectoryQueue : ITrajectoryQueue
             var bytes = (ReadOnlyMemory<byte>)payload;
             try
             {
-                good.Add((entryId, Trajectory.Parser.ParseFrom(bytes.Span)));
+                good.Add((entryId, Protos.Wire.TrajectoryWireParser.Parse(bytes.Span)));
             }
             catch (InvalidProtocolBufferException ex)
             {

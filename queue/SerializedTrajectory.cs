@@ -13,7 +13,7 @@ namespace AgentOps.Queue;
 public readonly record struct SerializedTrajectory(string TrajectoryId, ReadOnlyMemory<byte> Bytes)
 {
     /// <summary>A parse of <see cref="Bytes"/> (each call parses again).</summary>
-    public Trajectory Message => Trajectory.Parser.ParseFrom(Bytes.Span);
+    public Trajectory Message => Protos.Wire.TrajectoryWireParser.Parse(Bytes.Span);
 
     /// <summary>Serializes <paramref name="message"/> (for callers that hold only the message).</summary>
     public static SerializedTrajectory Of(Trajectory message)

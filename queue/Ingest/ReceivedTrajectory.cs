@@ -6,11 +6,11 @@ namespace AgentOps.Queue.Ingest;
 /// bytes to store as they arrived.</summary>
 public sealed record ReceivedTrajectory(TrajectorySummary Summary, SerializedTrajectory Serialized)
 {
-    /// <summary>Parses <paramref name="bytes"/> (owned by the caller from now on) with Google.Protobuf; throws
-    /// InvalidProtocolBufferException when they are not a Trajectory.</summary>
+    /// <summary>Parses <paramref name="bytes"/> (owned by the caller from now on) with TrajectoryWireParser (Google.Protobuf's
+    /// result); throws InvalidProtocolBufferException when they are not a Trajectory.</summary>
     public static ReceivedTrajectory Read(ReadOnlyMemory<byte> bytes)
     {
-        var summary = TrajectorySummary.Of(Trajectory.Parser.ParseFrom(bytes.Span));
+        var summary = TrajectorySummary.Of(Protos.Wire.TrajectoryWireParser.Parse(bytes.Span));
         return new(summary, new SerializedTrajectory(summary.TrajectoryId, bytes));
     }
 }
