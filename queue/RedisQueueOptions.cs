@@ -27,15 +27,16 @@ public sealed record RedisQueueOptions
     public int MaxAppendBatch { get; init; } = 64;
 
     /// <summary>
-    /// Trajectories of up to this many serialized bytes are appended by one Lua script per part; bigger ones by
-    /// MULTI / XADD / EXEC, which keeps the payload out of Lua (see <see cref="RedisStreamAppender"/>). Measured with
-    /// `AGENTOPS_BENCH_SIZES=N make bench BENCH=pipeline` and the path forced each way, 2 alternating pairs per size
-    /// (load 2.5-3.5), CPU per trajectory of this process + redis-server, script vs transaction: 4 KiB 37 + 21-22 vs
-    /// 44 + 17-20 us (the transaction costs the client a message per XADD, each after a SELECT the client inserts);
-    /// 8 KiB 61-73 + 37-46 vs 70-81 + 25-31 us, about even; 16 KiB 121-126 + 89-139 vs 121-126 + 54-60 us (Lua hashes
-    /// every byte of a string it is given); at 64 KiB redis-server 454-568 vs 359-380 us.
+    /// Trajectories of up to this many serialized bytes are appended by one Lua script per part; the others by MULTI /
+    /// XADD / EXEC, which keeps the payload out of Lua (see <see cref="RedisStreamAppender"/>). 0 (the default): every one
+    /// by transaction. On StackExchange.Redis 1.2.6 the script paid below ~8 KiB because that client sent a SELECT before
+    /// each XADD. On 3.4.35 (no SELECT), two alternating pairs of the pipeline bench at 4 KiB (load 26-31, script vs
+    /// transaction): redis-server CPU per trajectory 22 vs 14 and 25 vs 23 µs (lower by transaction both times), our CPU
+    /// 34 vs 31 and 39 vs 64 µs (the second transaction run's trials spread 39-93), ratio 0.17 vs 0.25 and 0.24 vs 0.16:
+    /// no steady gain left for the script, so one path by default. Larger trajectories were already cheaper by
+    /// transaction (Lua hashes every byte of a string it is given).
     /// </summary>
-    public int ScriptAppendMaxBytes { get; init; } = 8 * 1024;
+    public int ScriptAppendMaxBytes { get; init; }
 
     /// <summary>Clock for read waits and poll pauses (idle times are Redis's own clock).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -16,8 +16,8 @@ public sealed class GatewayFaultTests
     private const string Run = "fault-run";
     private const string Token = "fault-token";
 
-    /// <param name="approxBytes">2 KiB trajectories are appended by script, 24 KiB ones by MULTI / XADD / EXEC
-    /// (over the gateway's RedisQueueOptions.ScriptAppendMaxBytes).</param>
+    /// <param name="approxBytes">Small (2 KiB: many per PushBatches message) and large (24 KiB) trajectories, both appended by
+    /// MULTI / XADD / EXEC (RedisQueueOptions.ScriptAppendMaxBytes 0, the gateway's default).</param>
     [Theory]
     [InlineData(2048, 3000)]
     [InlineData(24 * 1024, 800)]

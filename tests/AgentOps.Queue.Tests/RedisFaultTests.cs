@@ -15,7 +15,7 @@ public sealed class RedisFaultTests
         CommandTimeout = TimeSpan.FromSeconds(5),
     };
 
-    /// <param name="scriptAppendMaxBytes">8 KiB (the default): the ~2 KiB trajectories go by script; 0: by MULTI / XADD / EXEC.</param>
+    /// <param name="scriptAppendMaxBytes">8 KiB: the ~2 KiB trajectories go by script; 0 (the default): by MULTI / XADD / EXEC.</param>
     [Theory]
     [InlineData(8 * 1024)]
     [InlineData(0)]

@@ -163,8 +163,8 @@ public sealed class PipelineBench : IBench
             ? new RedisQueueOptions { RunId = Run, ScriptAppendMaxBytes = max }
             : new RedisQueueOptions { RunId = Run });
 
-    // AGENTOPS_BENCH_SCRIPT_APPEND_MAX_BYTES forces RedisQueueOptions.ScriptAppendMaxBytes (0: every append by MULTI/XADD/EXEC),
-    // to measure where the script path stops paying.
+    // AGENTOPS_BENCH_SCRIPT_APPEND_MAX_BYTES forces RedisQueueOptions.ScriptAppendMaxBytes (default 0: every append by
+    // MULTI/XADD/EXEC; 8192: up to 8 KiB by script), to measure where the script path would pay.
     private static readonly int? ScriptAppendMaxBytes =
         int.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_BENCH_SCRIPT_APPEND_MAX_BYTES"), out var b) ? b : null;
 
