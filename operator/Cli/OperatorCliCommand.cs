@@ -17,7 +17,7 @@ public static class OperatorCliCommand
         var leaderElect = new Option<bool>("--leader-elect") { Description = "Campaign for the Lease agentops-operator before reconciling (--leader-elect=false: reconcile at once)", DefaultValueFactory = _ => true };
         var leaseNs = new Option<string>("--leader-election-namespace") { Description = "Namespace of the Lease (default: the kubeconfig/service-account namespace)" };
         var workers = new Option<int>("--workers") { Description = "Concurrent reconciles per kind", DefaultValueFactory = _ => defaults.Workers };
-        var workerImage = new Option<string>("--worker-image") { Description = "Image of agentops-workers (gateway, executor pods)", DefaultValueFactory = _ => defaults.WorkerImage };
+        var workerImage = new Option<string>("--worker-image") { Description = "Image of agentops-workers and agentops-gateway (executor and gateway pods)", DefaultValueFactory = _ => defaults.WorkerImage };
         var trainerImage = new Option<string>("--trainer-image") { Description = "Image of agentops-trainer", DefaultValueFactory = _ => defaults.TrainerImage };
         var redisImage = new Option<string>("--redis-image") { Description = "Image of the per-run Redis", DefaultValueFactory = _ => defaults.RedisImage };
         var command = new Command("operator", "Reconcile TrainingRun and SandboxPool objects on Kubernetes (identity: $POD_NAME, else host name + a UUID)")

@@ -1,7 +1,7 @@
 using AgentOps.Operator.Controller;
 using AgentOps.Operator.Kube;
 using AgentOps.Operator.Reconcile;
-using AgentOps.Protos.Metrics;
+using AgentOps.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Operator.Commands;

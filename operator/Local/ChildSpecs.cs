@@ -34,8 +34,8 @@ public static class ChildSpecs
     }
 
     public static ChildSpec Gateway(LocalRunPlan plan, string token, string? directory = null) => new(
-        "gateway", LocalBinaries.Find("agentops-workers", directory),
-        ["gateway", "--redis", plan.Queue.RedisUrl, "--run", plan.Manifest.Name, "--token-file", plan.TokenPath,
+        "gateway", LocalBinaries.Find("agentops-gateway", directory),
+        ["--redis", plan.Queue.RedisUrl, "--run", plan.Manifest.Name, "--token-file", plan.TokenPath,
          "--port", plan.GatewayGrpcPort.ToString(), "--metrics-port", plan.GatewayMetricsPort.ToString(),
          "--max-backlog", plan.Manifest.QueueMaxBacklog.ToString(), "--max-length", plan.Manifest.QueueMaxLength.ToString(),
          "--environments", plan.Manifest.Environment],

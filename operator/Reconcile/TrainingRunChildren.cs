@@ -110,8 +110,9 @@ public static class TrainingRunChildren
         var container = Obj(
             ("name", "gateway"),
             ("image", o.WorkerImage),
-            // workers/Gateway/GatewayOptions.cs: the run's stream, the Secret's token as a file, 0.0.0.0 in a pod.
-            ("args", Arr("gateway", "--redis", RedisUrl(name, owner.Namespace(), run, o), "--run", name,
+            // gateway/GatewayOptions.cs: the run's stream, the Secret's token as a file, 0.0.0.0 in a pod.
+            ("command", Arr("/app/agentops-gateway")),
+            ("args", Arr("--redis", RedisUrl(name, owner.Namespace(), run, o), "--run", name,
                 "--token-file", $"{TokenDir}/token", "--port", $"{o.GatewayPort}", "--metrics-port", $"{o.MetricsPort}",
                 "--max-backlog", $"{run.Spec.Queue.MaxBacklog}", "--max-length", $"{run.Spec.Queue.MaxLength}",
                 "--environments", run.Spec.Environment.Name, "--bind", "0.0.0.0")),

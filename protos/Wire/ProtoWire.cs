@@ -9,7 +9,7 @@ namespace AgentOps.Protos.Wire;
 /// <summary>
 /// The protobuf encoding spec's primitives over a span (varints, length-delimited bodies, fixed-size values), each a
 /// Try that says false on anything malformed instead of throwing, so a fast path can hand such bytes to Google.Protobuf's
-/// parser and let it say what is wrong. Shared by <see cref="Ingest.TrajectoryWireReader"/> and <see cref="TrajectoryWireParser"/>.
+/// parser and let it say what is wrong. Used by <see cref="TrajectoryWireParser"/>.
 /// </summary>
 internal static class ProtoWire
 {

@@ -7,9 +7,7 @@ public static class BenchRegistry
     [
         new Grpc.GrpcClientStreamingBench(),
         new Pipeline.PipelineBench(),
-        new Wire.TrajectorySerializeBench(),
         new Queue.QueueBench(),
-        new Wire.TrajectoryParseBench(),
         new Torch.TorchBench(),
         new ScriptedEpisodesBench(),
         new Sandbox.SandboxBench(),

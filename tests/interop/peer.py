@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A real gRPC peer (Debian's python3-grpcio) for the interop tests of our C# transport.
+"""A real gRPC peer (Debian's python3-grpcio) for the interop tests of our C# gRPC stack (grpc-dotnet).
 
 The messages come from interop.proto's serialized FileDescriptorProto (written by the C# test), so no
 generated python code or grpcio-tools is needed.
@@ -9,6 +9,7 @@ generated python code or grpcio-tools is needed.
 """
 import hashlib
 import json
+import queue
 import sys
 import time
 from concurrent import futures
@@ -79,12 +80,17 @@ def serve(descriptor):
             time.sleep(0.01)
         return request
 
+    def chat(requests, context):
+        for p in requests:
+            yield P(index=p.index, text=p.text.upper(), body=bytes(reversed(p.body)))
+
     h = grpc.method_handlers_generic_handler(SERVICE, {
         "Echo": grpc.unary_unary_rpc_method_handler(echo, P.FromString, P.SerializeToString),
         "Collect": grpc.stream_unary_rpc_method_handler(collect, P.FromString, S.SerializeToString),
         "Expand": grpc.unary_stream_rpc_method_handler(expand, E.FromString, P.SerializeToString),
         "Fail": grpc.unary_unary_rpc_method_handler(fail, F.FromString, P.SerializeToString),
         "Sleep": grpc.unary_unary_rpc_method_handler(sleep, P.FromString, P.SerializeToString),
+        "Chat": grpc.stream_stream_rpc_method_handler(chat, P.FromString, P.SerializeToString),
     })
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), handlers=[h], options=OPTIONS)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -105,6 +111,7 @@ def run_client(descriptor, target):
     expand = ch.unary_stream(path + "Expand", E.SerializeToString, P.FromString)
     fail = ch.unary_unary(path + "Fail", F.SerializeToString, P.FromString)
     sleep = ch.unary_unary(path + "Sleep", P.SerializeToString, P.FromString)
+    chat = ch.stream_stream(path + "Chat", P.SerializeToString, P.FromString)
 
     def out(case, **kw):
         print(json.dumps(dict(case=case, **kw), ensure_ascii=True), flush=True)
@@ -120,6 +127,20 @@ def run_client(descriptor, target):
 
     got = [(p.index, len(p.body)) for p in expand(E(count=500, size=100), timeout=60)]
     out("server_stream", count=len(got), in_order=[i for i, _ in got] == list(range(500)), sizes=sorted(set(n for _, n in got)))
+
+    # Bidirectional, in lockstep: each request goes only after the answer to the one before it arrived.
+    answered = queue.Queue()
+
+    def requests():
+        for i in range(100):
+            yield P(index=i, text="h\u00e9llo %d" % i, body=bytes([1, 2, i]))
+            answered.get(timeout=30)
+
+    got = []
+    for r in chat(requests(), timeout=60):
+        got.append(r.index == len(got) and r.text == ("H\u00c9LLO %d" % len(got)) and r.body == bytes([len(got), 2, 1]))
+        answered.put(True)
+    out("bidi", count=len(got), all_answered=all(got))
 
     big = bytes((i * 7919) & 0xFF for i in range(4 * 1024 * 1024))
     r = echo(P(body=big), timeout=60)

@@ -1,11 +1,11 @@
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 
 namespace AgentOps.Trainer.Serving;
 
 /// <summary>
-/// Policy.Generate and Policy.Info (policy.proto) over our gRPC transport. Requests are validated here (errors
+/// Policy.Generate and Policy.Info (policy.proto) over grpc-dotnet. Requests are validated here (errors
 /// name the field and the value, as INVALID_ARGUMENT), then batched by the <see cref="GenerateBatcher"/>.
 /// </summary>
 public sealed class PolicyService(GenerateBatcher batcher, Func<PolicyInfo> info, int contextLength) : Policy.PolicyBase

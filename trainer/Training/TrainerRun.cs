@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
-using AgentOps.Protos.Metrics;
-using AgentOps.Protos.Queue;
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
+using AgentOps.Queue;
+using AgentOps.Queue.Ingest;
+using AgentOps.Telemetry;
+using AgentOps.Telemetry.Grpc;
 using AgentOps.Trainer.Checkpoints;
 using AgentOps.Trainer.Model;
 using AgentOps.Trainer.Rollout;
@@ -146,9 +146,9 @@ public sealed class TrainerRun : IAsyncDisposable
         // down as soon as a learner step is queued behind it on the learner thread.
         _batcher = new GenerateBatcher(backend.Session, Learner.Gate, _options.BatchWindow, _options.MaxGenerateBatch, _time,
             OnGpu ? null : _learnerThread.Run, OnGpu ? null : () => _learnerThread.Queued > 0);
-        var services = new List<ServerServiceDefinition>
+        var services = new List<GrpcService>
         {
-            Policy.BindService(new PolicyService(_batcher, Info, Learner.Policy.Config.ContextLength)),
+            GrpcService.Of(new PolicyService(_batcher, Info, Learner.Policy.Config.ContextLength)),
         };
         if (embedded)
         {
@@ -158,9 +158,9 @@ public sealed class TrainerRun : IAsyncDisposable
                 BearerToken = _options.IngestToken.Length > 0 ? _options.IngestToken : null,
                 MaxBacklog = _options.MaxBacklog,
             }, logger: _loggers.CreateLogger<TrajectoryIngestService>());
-            services.Add(TrajectoryIngest.BindService(ingest));
+            services.Add(ingest.ToGrpcService());
         }
-        _grpc = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = _options.GrpcPort, BindAddress = System.Net.IPAddress.Any }, services, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _grpc = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = _options.GrpcPort, BindAddress = System.Net.IPAddress.Any }, services, cancellationToken).ConfigureAwait(false);
 
         _metricsServer = new MetricsServer(new MetricsServerOptions { Port = _options.MetricsPort });
         _metricsServer.MapGet("/status", async ctx =>

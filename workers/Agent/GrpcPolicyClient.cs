@@ -1,10 +1,11 @@
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
 using AgentOps.Protos.V1;
 
 namespace AgentOps.Workers.Agent;
 
 /// <summary>
-/// The trainer's `agentops.v1.Policy` service over our gRPC transport (policy.proto): Generate with the
+/// The trainer's `agentops.v1.Policy` service over grpc-dotnet (Grpc.Net.Client) (policy.proto): Generate with the
 /// whole context as byte-tokenizer ids and the loop's stop sequences; Info for the run's phase. Every
 /// RpcException (unavailable, deadline, auth) becomes <see cref="PolicyUnavailableException"/> — an
 /// infrastructure failure, not the agent's.

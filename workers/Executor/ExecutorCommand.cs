@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using AgentOps.Protos.Api;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Metrics;
+using Grpc.Net.Client;
+using AgentOps.Telemetry;
 using AgentOps.Protos.V1;
 using AgentOps.Workers.Agent;
 using AgentOps.Workers.Environments;
@@ -89,7 +89,7 @@ public static class ExecutorCommand
         using var gatewayChannel = cl.Results is null ? GrpcChannel.ForAddress(cl.Gateway!) : null;
         ITrajectorySink sink = cl.Results is not null
             ? new ResultsFileSink(cl.Results)
-            : new PusherSink(new AgentOps.Workers.Pipeline.TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(gatewayChannel!),
+            : new PusherSink(new AgentOps.Workers.Pipeline.TrajectoryPusher(gatewayChannel!,
                 new AgentOps.Workers.Pipeline.PusherOptions { BearerToken = cl.Token, TimeProvider = time }));
         if (ManifestMapping.ExportPath(run, cl.SftExport, cl.ExportDir, executor) is { } export)
         {

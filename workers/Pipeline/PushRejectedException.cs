@@ -1,4 +1,4 @@
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
 
 namespace AgentOps.Workers.Pipeline;
 

@@ -15,4 +15,7 @@ internal static partial class PusherLog
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "the pusher's send loop failed and the pusher stopped")]
     public static partial void Failed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "the gateway does not serve TrajectoryIngest.PushBatches ({Detail}): pushing one trajectory per message (Push) from now on")]
+    public static partial void FallingBack(ILogger logger, string detail);
 }

@@ -9,6 +9,10 @@ public sealed record PusherOptions
     /// <summary>Trajectories sent on one client stream (one Push call, one ack).</summary>
     public int MaxBatch { get; init; } = 64;
 
+    /// <summary>Serialized bytes of trajectories one TrajectoryBatch message carries (at least one trajectory). Keep it
+    /// under the gateway's receive limit (twice its --max-trajectory-bytes, 8 MiB by default).</summary>
+    public int MaxMessageBytes { get; init; } = 256 * 1024;
+
     /// <summary>The run's bearer token, sent as "authorization: Bearer TOKEN".</summary>
     public string? BearerToken { get; init; }
 

@@ -1,7 +1,8 @@
 using System.Threading.Channels;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
 using AgentOps.Protos.V1;
+using AgentOps.Protos.Wire;
+using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,14 +10,17 @@ namespace AgentOps.Workers.Pipeline;
 
 /// <summary>
 /// The executor side of the trajectory pipeline (issue 3, "Client side"): a bounded buffer drained in batches,
-/// each batch one TrajectoryIngest.Push client stream. UNAVAILABLE, RESOURCE_EXHAUSTED (backpressure, honouring
+/// each batch one TrajectoryIngest.PushBatches client stream whose messages carry up to
+/// <see cref="PusherOptions.MaxMessageBytes"/> of trajectories each (grpc-dotnet's cost per message is paid per
+/// TrajectoryBatch, not per trajectory); a gateway that answers UNIMPLEMENTED (older than PushBatches) gets Push, one
+/// trajectory per message, from then on. UNAVAILABLE, RESOURCE_EXHAUSTED (backpressure, honouring
 /// the gateway's retry-after-ms) and DEADLINE_EXCEEDED are retried with exponential backoff and jitter, resending
 /// the same trajectories (same ids, so the gateway stores each once). Nothing is dropped: a trajectory leaves the
 /// pusher only acknowledged, or refused by the gateway as invalid (logged and counted); a permanent refusal
 /// (wrong token) stops the pusher with <see cref="PushRejectedException"/>. <see cref="EnqueueAsync"/> waits
 /// while the buffer is full, which slows the agent loop instead of growing memory.
 /// <code>
-/// await using var pusher = new TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(GrpcChannel.ForAddress(gatewayUrl)),
+/// await using var pusher = new TrajectoryPusher(GrpcChannel.ForAddress(gatewayUrl),
 ///     new PusherOptions { BearerToken = token });
 /// await pusher.EnqueueAsync(trajectory, ct);   // per episode
 /// await pusher.FlushAsync(ct);                 // at the end: everything acknowledged
@@ -25,6 +29,7 @@ namespace AgentOps.Workers.Pipeline;
 public sealed class TrajectoryPusher : IAsyncDisposable
 {
     private readonly TrajectoryIngest.TrajectoryIngestClient _client;
+    private readonly CallInvoker _invoker;
     private readonly PusherOptions _options;
     private readonly PusherMetrics _metrics;
     private readonly bool _ownsMetrics;
@@ -40,10 +45,15 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     private long _invalid;
     private Exception? _fatal;
     private int _disposed;
+    private volatile bool _batchesUnimplemented;
+    // The pump's own: its send loop resumes on any thread after an await, so it must not use a thread's writer.
+    private readonly TrajectoryWireWriter _sizer = new();
 
-    public TrajectoryPusher(TrajectoryIngest.TrajectoryIngestClient client, PusherOptions? options = null, PusherMetrics? metrics = null, ILogger<TrajectoryPusher>? logger = null)
+    /// <param name="channel">The gateway's channel (e.g. <c>GrpcChannel.ForAddress(url)</c>), not disposed by the pusher.</param>
+    public TrajectoryPusher(ChannelBase channel, PusherOptions? options = null, PusherMetrics? metrics = null, ILogger<TrajectoryPusher>? logger = null)
     {
-        _client = client;
+        _client = new TrajectoryIngest.TrajectoryIngestClient(channel);
+        _invoker = channel.CreateCallInvoker();
         _options = options ?? new PusherOptions();
         if (_options.BufferCapacity < 1) throw new ArgumentOutOfRangeException(nameof(options), $"PusherOptions.BufferCapacity must be at least 1, got {_options.BufferCapacity}");
         if (_options.MaxBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), $"PusherOptions.MaxBatch must be at least 1, got {_options.MaxBatch}");
@@ -180,10 +190,15 @@ public sealed class TrajectoryPusher : IAsyncDisposable
                 status = e.Status;
                 trailers = e.Trailers;
             }
-            var retryAfter = trailers.GetValue(TrajectoryIngestService.RetryAfterTrailer) is { } hint && long.TryParse(hint, out var ms)
+            var retryAfter = trailers.GetValue(IngestTrailers.RetryAfterMs) is { } hint && long.TryParse(hint, out var ms)
                 ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
             switch (status.StatusCode)
             {
+                case StatusCode.Unimplemented when !_batchesUnimplemented:
+                    // A gateway from before PushBatches (trajectory.proto): the same trajectories again, one per message.
+                    _batchesUnimplemented = true;
+                    PusherLog.FallingBack(_logger, status.Detail);
+                    break;
                 case StatusCode.InvalidArgument:
                 case StatusCode.ResourceExhausted when retryAfter is null: // a message over the size limit, not backpressure
                     await IsolateInvalidAsync(batch, status).ConfigureAwait(false);
@@ -221,11 +236,41 @@ public sealed class TrajectoryPusher : IAsyncDisposable
     {
         var headers = _options.BearerToken is { } token ? new Metadata { { "authorization", "Bearer " + token } } : null;
         var deadline = _options.TimeProvider.GetUtcNow().UtcDateTime + _options.CallTimeout;
-        using var call = _client.Push(headers, deadline, _stop.Token);
+        if (_batchesUnimplemented)
+        {
+            using var single = _client.Push(headers, deadline, _stop.Token);
+            return await SendAsync(single.RequestStream, batch, single.ResponseAsync).ConfigureAwait(false);
+        }
+        using var call = _invoker.AsyncClientStreamingCall(PushBatchesMethod.Method, null, new CallOptions(headers, deadline, _stop.Token));
+        return await SendAsync(call.RequestStream, Messages(batch), call.ResponseAsync).ConfigureAwait(false);
+    }
+
+    /// <summary>The batch as TrajectoryBatch messages of about MaxMessageBytes each (a larger trajectory alone).</summary>
+    private IEnumerable<IReadOnlyList<Trajectory>> Messages(IReadOnlyList<Trajectory> batch)
+    {
+        var message = new List<Trajectory>();
+        var bytes = 0;
+        foreach (var t in batch)
+        {
+            var size = _sizer.Size(t);
+            if (message.Count > 0 && bytes + size > _options.MaxMessageBytes)
+            {
+                yield return message;
+                message = [];
+                bytes = 0;
+            }
+            message.Add(t);
+            bytes += size + 1 + CodedOutputStream.ComputeLengthSize(size);
+        }
+        if (message.Count > 0) yield return message;
+    }
+
+    private static async Task<PushAck> SendAsync<T>(IClientStreamWriter<T> requests, IEnumerable<T> messages, Task<PushAck> response)
+    {
         try
         {
-            foreach (var t in batch) await call.RequestStream.WriteAsync(t).ConfigureAwait(false);
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            foreach (var m in messages) await requests.WriteAsync(m).ConfigureAwait(false);
+            await requests.CompleteAsync().ConfigureAwait(false);
         }
         catch (RpcException)
         {
@@ -235,7 +280,7 @@ public sealed class TrajectoryPusher : IAsyncDisposable
         {
             // The call completed (with a status) before the stream did.
         }
-        return await call.ResponseAsync.ConfigureAwait(false);
+        return await response.ConfigureAwait(false);
     }
 
     /// <summary>Pushes everything still buffered, then stops. Cancelling gives up on what is left (and says how much).</summary>

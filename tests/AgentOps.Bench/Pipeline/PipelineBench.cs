@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue.Ingest;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing.Redis;
 using AgentOps.Testing.Wire;
@@ -12,8 +14,7 @@ using AgentOps.Workers.Pipeline;
 namespace AgentOps.Bench.Pipeline;
 
 /// <summary>
-/// Issue 3 benchmark: trajectories/s end to end — N concurrent pushers → gateway (ingest service on our gRPC
-/// host) → Redis stream → TrajectoryConsumer — against the ceiling of `redis-benchmark` XADD with the same
+/// Issue 3 benchmark: trajectories/s end to end — N concurrent pushers → gateway (ingest service on grpc-dotnet) → Redis stream → TrajectoryConsumer — against the ceiling of `redis-benchmark` XADD with the same
 /// payload on the same redis-server, in the same run. Our path does more than a bare XADD (per trajectory an idempotency
 /// check, XADD MAXLEN ~ and SET EX of its id key, by script or by MULTI/EXEC depending on size, and the consumer reads
 /// and acks it), so the ratio is conservative.
@@ -38,7 +39,7 @@ public sealed class PipelineBench : IBench
         var load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
         table.Add(Name, "host load average (1 min) at start", load, "", $"{Environment.ProcessorCount} cores");
         // The runtime settings the gateway runs with (make bench sets the gen0 budget; Directory.Build.props the spin limit).
-        table.Add(Name, "runtime settings", double.NaN, "", $"DOTNET_GCgen0size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset (the GC's default; gateway pods run 0x2000000)"}; " +
+        table.Add(Name, "runtime settings", double.NaN, "", $"ScriptAppendMaxBytes {ScriptAppendMaxBytes?.ToString(CultureInfo.InvariantCulture) ?? "default"}; DOTNET_GCgen0size {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "unset (the GC's default; gateway pods run 0x2000000)"}; " +
             $"thread pool UnfairSemaphoreSpinLimit {AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") ?? "default"}");
         // AGENTOPS_BENCH_SIZES=4 (KiB, comma-separated) runs one size only: the box is shared, keep runs short. 16 KiB is not
         // in the default set, nor is 8 KiB: around there the Redis queue switches from script appends to MULTI/XADD.
@@ -158,12 +159,19 @@ public sealed class PipelineBench : IBench
         // XADD MAXLEN ~ 100000. This bench used 1,000,000 before: at 4 KiB the stream then never trimmed while the
         // ceiling's did, and redis-server spent 43-60 us per trajectory (page faults for fresh memory ~20% of its CPU)
         // against 20-31 us with the same cap (2 alternating pairs, load 2.3-2.7: ratio 0.53 / 0.54 vs 0.75 / 0.75).
-        await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, new RedisQueueOptions { RunId = Run });
+        await RedisTrajectoryQueue.ConnectAsync(redis.ConnectionString, ScriptAppendMaxBytes is { } max
+            ? new RedisQueueOptions { RunId = Run, ScriptAppendMaxBytes = max }
+            : new RedisQueueOptions { RunId = Run });
+
+    // AGENTOPS_BENCH_SCRIPT_APPEND_MAX_BYTES forces RedisQueueOptions.ScriptAppendMaxBytes (default 0: every append by
+    // MULTI/XADD/EXEC; 8192: up to 8 KiB by script), to measure where the script path would pay.
+    private static readonly int? ScriptAppendMaxBytes =
+        int.TryParse(Environment.GetEnvironmentVariable("AGENTOPS_BENCH_SCRIPT_APPEND_MAX_BYTES"), out var b) ? b : null;
 
     private sealed record Measured(double PerSecond, double Seconds, double CpuMicros, double ServerCpuMicros, string Calls, double AllocatedBytes, double GcPauseShare, int Gen0, int Gen2, long JitMethods, double JitSeconds, double ContextSwitches);
 
     /// <summary>
-    /// Gateway (ingest service on our gRPC host) and consumer over one queue, and one gRPC channel per pusher. The gateway
+    /// Gateway (ingest service on grpc-dotnet) and consumer over one queue, and one gRPC channel per pusher. The gateway
     /// and the consumer each get their own connection (as two processes would), unless the queue is in-process.
     /// </summary>
     private sealed class PipelineUnderTest : IAsyncDisposable
@@ -196,8 +204,7 @@ public sealed class PipelineBench : IBench
             var gatewayQueue = await connect();
             var consumerQueue = gatewayQueue is InProcessTrajectoryQueue ? gatewayQueue : await connect();
             var service = new TrajectoryIngestService(gatewayQueue, new IngestOptions { RunId = Run, BearerToken = Token, MaxBacklog = 0, MaxTrajectoryBytes = 1 << 20 });
-            var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Service = new GrpcServiceOptions { MaxReceiveMessageSize = 2 << 20 } },
-                [TrajectoryIngest.BindService(service)]);
+            var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions(), [service.ToGrpcService(maxReceiveMessageSize: 2 << 20)]);
             return new PipelineUnderTest(gatewayQueue, consumerQueue, host);
         }
 
@@ -226,7 +233,7 @@ public sealed class PipelineBench : IBench
             var sw = Stopwatch.StartNew();
             var pushing = batches.Select(async (batch, p) =>
             {
-                await using var pusher = new TrajectoryPusher(new TrajectoryIngest.TrajectoryIngestClient(_channels[p]),
+                await using var pusher = new TrajectoryPusher(_channels[p],
                     new PusherOptions { BearerToken = Token, MaxBatch = 64, BufferCapacity = 256 });
                 foreach (var t in batch) await pusher.EnqueueAsync(t);
                 await pusher.CompleteAsync();

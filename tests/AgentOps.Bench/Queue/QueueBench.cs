@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using AgentOps.Protos.Queue;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing.Redis;
 using AgentOps.Testing.Trajectories;

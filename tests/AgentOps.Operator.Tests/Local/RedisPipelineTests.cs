@@ -1,5 +1,5 @@
 using AgentOps.Operator.Local;
-using AgentOps.Protos.Queue;
+using AgentOps.Queue;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentOps.Operator.Tests.Local;

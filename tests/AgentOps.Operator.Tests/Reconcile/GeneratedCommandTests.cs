@@ -4,14 +4,14 @@ using System.Text.Json.Nodes;
 using AgentOps.Operator.Kube;
 using AgentOps.Operator.Reconcile;
 using AgentOps.Protos.Api;
+using AgentOps.Gateway;
 using AgentOps.Workers.Executor;
-using AgentOps.Workers.Gateway;
 
 namespace AgentOps.Operator.Tests.Reconcile;
 
 /// <summary>
 /// The container commands the reconcilers generate, parsed by the real CLIs: GatewayOptions.Parse and
-/// ExecutorCommandLine.Parse (the parsers agentops-workers runs), and the agentops-trainer binary itself.
+/// ExecutorCommandLine.Parse (the parsers agentops-gateway and agentops-workers run), and the agentops-trainer binary itself.
 /// </summary>
 public sealed class GeneratedCommandTests
 {
@@ -26,9 +26,8 @@ public sealed class GeneratedCommandTests
     public void Gateway_command_is_accepted_by_the_gateway_parser_and_reads_the_mounted_token()
     {
         var pod = PodOf(TrainingRunChildren.Build(Owner, Run, new ReconcileOptions()), "Deployment", "arithmetic-grpo-gateway");
-        var args = Args(pod);
-        Assert.Equal("gateway", args[0]);
-        var g = GatewayOptions.Parse(args[1..]);
+        Assert.Equal(["/app/agentops-gateway"], pod["containers"]![0]!["command"]!.AsArray().Select(c => (string)c!).ToArray());
+        var g = GatewayOptions.Parse(Args(pod));
         Assert.Equal("arithmetic-grpo", g.Run);
         Assert.Equal("0.0.0.0", g.Bind);
         Assert.Equal(new ReconcileOptions().GatewayPort, g.Port);

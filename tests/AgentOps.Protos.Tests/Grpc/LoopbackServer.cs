@@ -1,9 +1,10 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Testing;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Testing.Interop;
+using Grpc.Net.Client;
 
 namespace AgentOps.Protos.Tests.Grpc;
 
-/// <summary>Our server with the interop reference service on a free loopback port, and a channel to it.</summary>
+/// <summary>grpc-dotnet's server with the interop reference service on a free loopback port, and a channel to it.</summary>
 internal sealed class LoopbackServer : IAsyncDisposable
 {
     private LoopbackServer(GrpcServerHost host)
@@ -17,9 +18,8 @@ internal sealed class LoopbackServer : IAsyncDisposable
     public GrpcChannel Channel { get; }
     public Interop.InteropClient Client { get; }
 
-    public static async Task<LoopbackServer> StartAsync(GrpcServiceOptions? service = null) =>
-        new(await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Service = service ?? new GrpcServiceOptions() },
-            [Interop.BindReferenceService()]));
+    public static async Task<LoopbackServer> StartAsync(GrpcServerHostOptions? options = null, Action<global::Grpc.AspNetCore.Server.GrpcServiceOptions<InteropService>>? service = null) =>
+        new(await GrpcServerHost.StartAsync(options ?? new GrpcServerHostOptions(), [GrpcService.Of(new InteropService(), service)]));
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using AgentOps.Protos.Testing;
+using AgentOps.Testing.Interop;
 using Google.Protobuf;
 
 namespace AgentOps.Protos.Tests.Grpc;

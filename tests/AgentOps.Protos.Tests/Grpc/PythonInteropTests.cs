@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Testing;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Testing.Interop;
 using Google.Protobuf;
 
 namespace AgentOps.Protos.Tests.Grpc;
 
-/// <summary>Our transport against a real gRPC implementation (python3-grpcio), in both directions.</summary>
+/// <summary>grpc-dotnet (our host and Grpc.Net.Client) against a real gRPC implementation (python3-grpcio), in both directions.</summary>
 public sealed class PythonInteropTests
 {
     private static string NonAscii(int code) => $"échec {code} — 失败 100% \t✓";
@@ -13,7 +15,7 @@ public sealed class PythonInteropTests
     [Fact]
     public async Task Python_client_against_our_server()
     {
-        await using var server = await LoopbackServer.StartAsync(new GrpcServiceOptions { MaxReceiveMessageSize = 8 * 1024 * 1024 });
+        await using var server = await LoopbackServer.StartAsync(new GrpcServerHostOptions { MaxReceiveMessageSize = 8 * 1024 * 1024 });
         using var peer = new PythonGrpcPeer();
         var results = await peer.RunClientAsync($"127.0.0.1:{server.Host.Port}");
         var byCase = results.GroupBy(r => r.GetProperty("case").GetString()!).ToDictionary(g => g.Key, g => g.ToList());
@@ -35,6 +37,10 @@ public sealed class PythonInteropTests
         Assert.Equal(500, expand.GetProperty("count").GetInt32());
         Assert.True(expand.GetProperty("in_order").GetBoolean());
         Assert.Equal(100, expand.GetProperty("sizes").EnumerateArray().Single().GetInt32());
+
+        var bidi = byCase["bidi"].Single();
+        Assert.Equal(100, bidi.GetProperty("count").GetInt32());
+        Assert.True(bidi.GetProperty("all_answered").GetBoolean());
 
         var big = byCase["big"].Single();
         Assert.Equal(4 * 1024 * 1024, big.GetProperty("length").GetInt32());
@@ -76,7 +82,7 @@ public sealed class PythonInteropTests
         }
 
         // client stream of 1,000 messages
-        using (var call = client.Collect(new CallOptions(Deadline: DateTime.UtcNow.AddSeconds(60))))
+        using (var call = client.Collect(new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60))))
         {
             for (var i = 0; i < 1000; i++)
                 await call.RequestStream.WriteAsync(new Payload { Index = i, Body = ByteString.CopyFrom(new byte[i % 300]) });
@@ -93,6 +99,21 @@ public sealed class PythonInteropTests
             var indices = new List<long>();
             await foreach (var p in call.ResponseStream.ReadAllAsync()) indices.Add(p.Index);
             Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), indices);
+        }
+
+        // bidirectional, in lockstep: each answer arrives before the next request is sent
+        using (var call = client.Chat(new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60))))
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await call.RequestStream.WriteAsync(new Payload { Index = i, Text = $"héllo {i}", Body = ByteString.CopyFrom([1, 2, (byte)i]) });
+                Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+                Assert.Equal(i, call.ResponseStream.Current.Index);
+                Assert.Equal($"HÉLLO {i}", call.ResponseStream.Current.Text);
+                Assert.Equal(new byte[] { (byte)i, 2, 1 }, call.ResponseStream.Current.Body.ToByteArray());
+            }
+            await call.RequestStream.CompleteAsync();
+            Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
         }
 
         // a 4 MiB message both ways
@@ -112,13 +133,13 @@ public sealed class PythonInteropTests
 
         // deadline exceeded
         var deadline = await Assert.ThrowsAsync<RpcException>(async () =>
-            await client.SleepAsync(new Payload { Index = 30_000 }, new CallOptions(Deadline: DateTime.UtcNow.AddMilliseconds(300))));
+            await client.SleepAsync(new Payload { Index = 30_000 }, new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(300))));
         Assert.Equal(StatusCode.DeadlineExceeded, deadline.StatusCode);
 
         // unknown method
-        var missing = new Method<Payload, Payload>(MethodType.Unary, Interop.ServiceName, "NoSuchMethod",
-            Marshallers.ForProtobuf(Payload.Parser), Marshallers.ForProtobuf(Payload.Parser));
-        var unimplemented = await Assert.ThrowsAsync<RpcException>(async () => await channel.AsyncUnaryCall(missing, default, new Payload()));
+        var missing = new Method<Payload, Payload>(MethodType.Unary, Interop.Descriptor.FullName, "NoSuchMethod",
+            Marshallers.Create(p => p.ToByteArray(), Payload.Parser.ParseFrom), Marshallers.Create(p => p.ToByteArray(), Payload.Parser.ParseFrom));
+        var unimplemented = await Assert.ThrowsAsync<RpcException>(async () => await channel.CreateCallInvoker().AsyncUnaryCall(missing, null, default, new Payload()));
         Assert.Equal(StatusCode.Unimplemented, unimplemented.StatusCode);
     }
 }

@@ -1,5 +1,3 @@
-using AgentOps.Protos.Queue;
-using AgentOps.Protos.Tests.Ingest;
 using AgentOps.Protos.V1;
 using AgentOps.Protos.Wire;
 using AgentOps.Testing.Wire;
@@ -240,27 +238,5 @@ public sealed class TrajectoryWireWriterTests
         t.Steps[0].Action = t.Steps[0].Action[..^4]; // ...and step 0 shrinks by four: the same total
         var moved = Assert.Throws<InvalidOperationException>(() => writer.Write(t, new byte[size]));
         Assert.Contains("segments[1] was sized", moved.Message);
-    }
-
-    [Fact]
-    public void The_Push_marshaller_and_SerializedTrajectory_write_Google_Protobuf_bytes()
-    {
-        var t = Full(approxBytes: 4096);
-        Assert.Equal(t.ToByteArray(), TrajectoryIngest.PushMethod.RequestMarshaller.Serializer(t));
-        Assert.Equal(t, TrajectoryIngest.PushMethod.RequestMarshaller.Deserializer(t.ToByteArray()));
-        var serialized = SerializedTrajectory.Of(t);
-        Assert.Equal(t.TrajectoryId, serialized.TrajectoryId);
-        Assert.Equal(t.ToByteArray(), serialized.Bytes);
-    }
-
-    [Fact]
-    public async Task Trajectories_pushed_over_gRPC_arrive_in_the_queue_as_they_were_sent()
-    {
-        await using var server = await IngestServer.StartAsync();
-        var sent = new[] { Full("g-1"), Full("g-4", approxBytes: 4096), Full("g-63", approxBytes: 63 * 1024) }; // under the 64 KiB limit
-        var ack = await server.PushAsync(sent);
-        Assert.Equal(3UL, ack.Accepted);
-        var entries = await server.Queue.ReadAsync("test", 10, TimeSpan.FromSeconds(5));
-        Assert.Equal(sent, entries.Select(e => e.Trajectory).OrderBy(t => t.TrajectoryId.Length));
     }
 }

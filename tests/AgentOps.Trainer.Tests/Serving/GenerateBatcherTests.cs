@@ -1,4 +1,4 @@
-using AgentOps.Protos.Metrics;
+using AgentOps.Telemetry;
 using AgentOps.Protos.V1;
 using AgentOps.Trainer.Serving;
 

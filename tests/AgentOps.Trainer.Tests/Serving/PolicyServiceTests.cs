@@ -1,4 +1,6 @@
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 using AgentOps.Trainer.Model;
@@ -22,7 +24,7 @@ public sealed class PolicyServiceTests : IAsyncLifetime
         // A wide window so that concurrent calls from a loaded machine still land in one batch.
         _batcher = new GenerateBatcher(backend.Generate, _gate, TimeSpan.FromMilliseconds(300), maxBatch: 8);
         var info = () => new PolicyInfo { PolicyVersion = _gate.Version, ModelPreset = "tiny", Phase = "rl" };
-        _host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions(), [Policy.BindService(new PolicyService(_batcher, info, 64))]);
+        _host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions(), [GrpcService.Of(new PolicyService(_batcher, info, 64))]);
         _channel = GrpcChannel.ForAddress(_host.Address);
     }
 

@@ -1,7 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 using AgentOps.Testing;

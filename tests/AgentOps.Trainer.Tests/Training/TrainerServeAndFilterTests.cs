@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 using AgentOps.Testing;

@@ -1,5 +1,7 @@
 using System.Text.Json;
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
 using AgentOps.Protos.V1;
 using AgentOps.Testing;
 using AgentOps.Trainer.Checkpoints;

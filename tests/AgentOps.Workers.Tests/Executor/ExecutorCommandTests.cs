@@ -181,6 +181,33 @@ public sealed class ExecutorCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Its_metrics_port_is_scraped_by_a_real_prometheus_with_the_process_and_runtime_metrics()
+    {
+        await using var trainer = await TrainerPeer.StartAsync("sft"); // demonstrations until cancelled
+        var port = AgentOps.Testing.LoopbackPort.Next();
+        var cl = ExecutorCommandLine.Parse(["--manifest", "unused.yaml", "--policy", trainer.Address, "--gateway", trainer.Address,
+            "--token", "s3cret", "--executor", "ex-m", "--tools-dir", Path.Combine(_dir, "tools"), "--concurrency", "1",
+            "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var running = ExecutorCommand.RunAsync(cl, Manifest("arithmetic"), NullLoggerFactory.Instance, TimeProvider.System, stop.Token);
+        try
+        {
+            await using var prometheus = await AgentOps.Testing.Prometheus.PrometheusServer.StartAsync([$"127.0.0.1:{port}"]);
+            var episodes = await prometheus.WaitForAsync("sum(agentops_executor_episodes_total)", s => s.Value >= 1, TimeSpan.FromSeconds(90));
+            Assert.True(episodes.Value >= 1);
+            // prometheus-net's standard process and .NET runtime metrics, next to ours
+            Assert.True((await prometheus.WaitForAsync("process_cpu_seconds_total", s => s.Value > 0, TimeSpan.FromSeconds(30))).Value > 0);
+            await prometheus.WaitForAsync("dotnet_total_memory_bytes", s => s.Value > 0, TimeSpan.FromSeconds(30));
+            await prometheus.WaitForAsync("up", s => s.Value == 1, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try { await running; } catch (OperationCanceledException) { }
+        }
+    }
+
+    [Fact]
     public async Task A_sandbox_that_cannot_start_is_reported_as_infra_start_failure()
     {
         var results = Path.Combine(_dir, "r.jsonl");

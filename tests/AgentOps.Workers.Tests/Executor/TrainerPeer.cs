@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
-using AgentOps.Protos.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
 using AgentOps.Protos.Tokenization;
 using AgentOps.Protos.V1;
 
@@ -30,7 +32,7 @@ internal sealed class TrainerPeer : IAsyncDisposable
         var policy = new PolicyService(phases);
         var ingest = new IngestService();
         var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = 0 },
-            [AgentOps.Protos.V1.Policy.BindService(policy), TrajectoryIngest.BindService(ingest)]);
+            [GrpcService.Of(policy), GrpcService.Of(ingest)]);
         return new TrainerPeer(host, policy, ingest);
     }
 
@@ -67,6 +69,7 @@ internal sealed class TrainerPeer : IAsyncDisposable
         }
     }
 
+    /// <summary>Serves Push only, like a gateway from before PushBatches: the executor's pusher falls back to it.</summary>
     internal sealed class IngestService : TrajectoryIngest.TrajectoryIngestBase
     {
         public ConcurrentQueue<Trajectory> Received { get; } = new();

@@ -1,6 +1,8 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Ingest;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue.Ingest;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 
 namespace AgentOps.Workers.Tests.Pipeline;
@@ -31,7 +33,7 @@ internal sealed class IngestGateway : IAsyncDisposable
             BacklogCheckInterval = TimeSpan.Zero,
             RetryAfter = TimeSpan.FromMilliseconds(100),
         });
-        var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = port }, [TrajectoryIngest.BindService(service)]);
+        var host = await GrpcServerHost.StartAsync(new GrpcServerHostOptions { Port = port }, [service.ToGrpcService()]);
         return new IngestGateway(host, queue);
     }
 

@@ -1,5 +1,7 @@
-using AgentOps.Protos.Grpc;
-using AgentOps.Protos.Queue;
+using Grpc.Core;
+using Grpc.Net.Client;
+using AgentOps.Telemetry.Grpc;
+using AgentOps.Queue;
 using AgentOps.Protos.V1;
 using AgentOps.Testing;
 using AgentOps.Testing.Wire;
@@ -24,7 +26,7 @@ public sealed class TrajectoryPusherTests
     private static CancellationToken Limit => new CancellationTokenSource(Bounded.Limit).Token;
 
     private static TrajectoryPusher Pusher(GrpcChannel channel, PusherOptions options) =>
-        new(new TrajectoryIngest.TrajectoryIngestClient(channel), options);
+        new(channel, options);
 
     [Fact]
     public async Task Pushes_everything_in_batches_and_flush_waits_for_the_acks()

@@ -1,9 +1,0 @@
-using AgentOps.Protos.Queue;
-
-namespace AgentOps.Protos.Tests.Queue;
-
-public sealed class InProcessTrajectoryQueueTests : TrajectoryQueueContract
-{
-    protected override Task<ITrajectoryQueue> CreateAsync(int maxLength = 100_000) =>
-        Task.FromResult<ITrajectoryQueue>(new InProcessTrajectoryQueue(new InProcessQueueOptions { MaxLength = maxLength }));
-}
